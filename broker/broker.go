@@ -1,0 +1,312 @@
+package broker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/credbroker/credbroker/cache"
+	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/mfa"
+)
+
+// STS is the part of the STS client the broker calls: a 15-line fake
+// replaces it in tests. Credentials are passed per call as an option.
+type STS interface {
+	GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput, optFns ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error)
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// CodeSource supplies MFA codes for a chain's device.
+type CodeSource interface {
+	Code(ctx context.Context, chain *RoleChain) (string, error)
+}
+
+// Options configure a Broker.
+type Options struct {
+	Config *Config
+	Keys   *keystore.Store
+	// NewSTS returns a client for a region and endpoint; nil means the
+	// real STS client (NewSTSClient).
+	NewSTS func(region string, ep Endpoint) STS
+	// Codes supplies MFA codes; nil means seeds from the keystore, then
+	// Prompter.
+	Codes CodeSource
+	// Prompter asks a human for a code when no seed is stored; nil means
+	// no prompting (ErrMFARequired).
+	Prompter mfa.Prompter
+	// Getenv reads the environment; nil means no environment.
+	Getenv func(string) string
+	// Warn reports something the user should know that is not an error
+	// (a clamped duration, a wait for a fresh MFA code); nil discards.
+	Warn func(string)
+	Now  func() time.Time
+}
+
+// Broker turns profiles into temporary credentials.
+type Broker struct {
+	resolver *Resolver
+	keys     *keystore.Store
+	cache    *cache.Store
+	newSTS   func(region string, ep Endpoint) STS
+	codes    CodeSource
+	warn     func(string)
+	now      func() time.Time
+}
+
+// New builds a Broker from opts.
+func New(opts Options) (*Broker, error) {
+	if opts.Config == nil || opts.Keys == nil {
+		return nil, errors.New("broker needs a config and a keystore")
+	}
+	b := &Broker{keys: opts.Keys, newSTS: opts.NewSTS, codes: opts.Codes, warn: opts.Warn, now: opts.Now}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.warn == nil {
+		b.warn = func(string) {}
+	}
+	if b.newSTS == nil {
+		b.newSTS = func(region string, ep Endpoint) STS { return NewSTSClient(region, ep) }
+	}
+	b.resolver = &Resolver{Config: opts.Config, Getenv: getenv, Stored: b.storedProfiles}
+	b.cache = cache.New(sessionStore{opts.Keys}, b.now)
+	if b.codes == nil {
+		b.codes = &SeedCodes{
+			Keys:     opts.Keys,
+			Prompter: opts.Prompter,
+			Generator: &mfa.Generator{
+				Steps: StepStore{opts.Keys},
+				Now:   b.now,
+				Notify: func(d time.Duration) {
+					b.warn(fmt.Sprintf("waiting %s for a fresh MFA code (AWS rejects a code used twice)", d.Round(time.Second)))
+				},
+			},
+		}
+	}
+	return b, nil
+}
+
+// Resolver exposes profile resolution (for list and messages).
+func (b *Broker) Resolver() *Resolver { return b.resolver }
+
+func (b *Broker) storedProfiles() ([]string, error) {
+	items, err := b.keys.List()
+	if err != nil {
+		return nil, fmt.Errorf("list keystore: %w", err)
+	}
+	var names []string
+	for _, it := range items {
+		if it.Kind == keystore.KindAccessKey {
+			names = append(names, it.Name)
+		}
+	}
+	return names, nil
+}
+
+// Credentials returns temporary credentials for profile: from the cache
+// while they are fresh, otherwise from STS along the profile's chain.
+func (b *Broker) Credentials(ctx context.Context, profile string) (cache.Credentials, error) {
+	chain, err := b.resolver.Resolve(profile)
+	if err != nil {
+		return cache.Credentials{}, err
+	}
+	creds, err := b.walk(ctx, chain)
+	if errors.Is(err, ErrExpiredToken) {
+		// Cached temporary credentials were revoked or expired early (a
+		// changed clock, a revoked session): forget every cached step of
+		// the chain and walk it once more from the long-lived key.
+		b.forget(chain)
+		creds, err = b.walk(ctx, chain)
+	}
+	return creds, err
+}
+
+func (b *Broker) walk(ctx context.Context, chain *RoleChain) (cache.Credentials, error) {
+	for _, s := range chain.Steps {
+		if s.Clamped {
+			b.warn(fmt.Sprintf("profile %s: role sessions assumed with temporary credentials last at most 1h (AWS role chaining); using duration_seconds %d", s.Profile, int(s.Duration.Seconds())))
+		}
+	}
+	key, err := b.keys.AccessKey(chain.Source)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return cache.Credentials{}, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
+	}
+	if err != nil {
+		return cache.Credentials{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
+	}
+	client := b.newSTS(chain.Region, chain.Endpoint)
+	cur := cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
+	temporary := false
+	fp := fingerprint("key", key.AccessKeyID, chain.Region, chain.Endpoint.URL)
+
+	if chain.SessionToken {
+		fp = fingerprint(fp, "session", chain.MFASerial, strconv.Itoa(int(chain.SessionDuration.Seconds())))
+		name := sessionCacheName(chain)
+		e, ok, err := b.cache.Lookup(name, fp)
+		if err != nil {
+			return cache.Credentials{}, err
+		}
+		if !ok {
+			if e, err = b.getSessionToken(ctx, client, chain, cur, fp); err != nil {
+				return cache.Credentials{}, err
+			}
+		}
+		cur, temporary = e.Credentials, true
+	}
+	for _, step := range chain.Steps {
+		fp = fingerprint(fp, "role", step.RoleARN, step.ExternalID, step.SessionName, strconv.Itoa(int(step.Duration.Seconds())))
+		name := step.Profile + "/role"
+		e, ok, err := b.cache.Lookup(name, fp)
+		if err != nil {
+			return cache.Credentials{}, err
+		}
+		if !ok {
+			if e, err = b.assumeRole(ctx, client, chain, step, cur, temporary, fp); err != nil {
+				return cache.Credentials{}, err
+			}
+		}
+		cur, temporary = e.Credentials, true
+	}
+	return cur, nil
+}
+
+func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *RoleChain, signer cache.Credentials, fp string) (cache.Entry, error) {
+	in := &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(int32(chain.SessionDuration.Seconds()))}
+	if chain.MFASerial != "" {
+		code, err := b.codes.Code(ctx, chain)
+		if err != nil {
+			return cache.Entry{}, fmt.Errorf("profile %s: MFA code for %s: %w", chain.Profile, chain.MFASerial, err)
+		}
+		in.SerialNumber, in.TokenCode = aws.String(chain.MFASerial), aws.String(code)
+	}
+	issued := b.now()
+	out, err := client.GetSessionToken(ctx, in, signWith(signer), noRetryWithMFA(chain.MFASerial != ""))
+	if err != nil {
+		return cache.Entry{}, classify(err, "GetSessionToken", mfaTarget(chain.MFASerial), chain.Source, chain.Endpoint, chain.MFASerial != "", false)
+	}
+	return b.store(sessionCacheName(chain), out.Credentials, issued, fp, "GetSessionToken", chain)
+}
+
+func (b *Broker) assumeRole(ctx context.Context, client STS, chain *RoleChain, step RoleStep, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
+	in := &sts.AssumeRoleInput{
+		RoleArn:         aws.String(step.RoleARN),
+		RoleSessionName: aws.String(step.SessionName),
+		DurationSeconds: aws.Int32(int32(step.Duration.Seconds())),
+	}
+	if step.ExternalID != "" {
+		in.ExternalId = aws.String(step.ExternalID)
+	}
+	issued := b.now()
+	out, err := client.AssumeRole(ctx, in, signWith(signer))
+	if err != nil {
+		return cache.Entry{}, classify(err, "AssumeRole", step.RoleARN, step.Profile, chain.Endpoint, false, temporary)
+	}
+	return b.store(step.Profile+"/role", out.Credentials, issued, fp, "AssumeRole", chain)
+}
+
+// store caches what STS returned, refusing an incomplete answer rather
+// than handing it out.
+func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, op string, chain *RoleChain) (cache.Entry, error) {
+	if c == nil || aws.ToString(c.AccessKeyId) == "" || aws.ToString(c.SecretAccessKey) == "" || aws.ToString(c.SessionToken) == "" || c.Expiration == nil {
+		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: chain.Endpoint, Kind: ErrSTSUnavailable,
+			Err: errors.New("STS answered without complete credentials")}
+	}
+	e := cache.Entry{
+		Credentials: cache.Credentials{
+			AccessKeyID:     aws.ToString(c.AccessKeyId),
+			SecretAccessKey: aws.ToString(c.SecretAccessKey),
+			SessionToken:    aws.ToString(c.SessionToken),
+			Expires:         c.Expiration.UTC(),
+		},
+		Issued:      issued,
+		Fingerprint: fp,
+	}
+	if !e.Expires.After(b.now()) {
+		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: chain.Endpoint, Kind: ErrSTSUnavailable,
+			Err: fmt.Errorf("STS issued credentials that expired at %s: check this machine's clock", e.Expires.Format(time.RFC3339))}
+	}
+	if err := b.cache.Save(name, e); err != nil {
+		return cache.Entry{}, fmt.Errorf("profile %s: %w", chain.Profile, err)
+	}
+	return e, nil
+}
+
+// fingerprint hashes what produced a cache entry; it names no secret.
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func sessionCacheName(chain *RoleChain) string {
+	if chain.MFASerial != "" {
+		return chain.Source + "/mfa-session"
+	}
+	return chain.Source + "/session"
+}
+
+// forget drops every cached step of chain.
+func (b *Broker) forget(chain *RoleChain) {
+	_ = b.cache.Drop(sessionCacheName(chain))
+	for _, s := range chain.Steps {
+		_ = b.cache.Drop(s.Profile + "/role")
+	}
+}
+
+// Forget drops every cached credential that belongs to profile (after its
+// key or seed changed).
+func (b *Broker) Forget(profile string) error {
+	for _, name := range []string{profile + "/session", profile + "/mfa-session", profile + "/role"} {
+		if err := b.cache.Drop(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:root$`)
+
+// CheckKey asks STS who key belongs to (GetCallerIdentity, which any valid
+// key may call) and refuses a root user's key unless allowRoot: AWS's
+// first IAM best practice is to never use root credentials for everyday
+// work. It returns the caller's ARN.
+func (b *Broker) CheckKey(ctx context.Context, profile string, key keystore.AccessKey, allowRoot bool) (string, error) {
+	region, ep, err := b.resolver.Locate(profile)
+	if err != nil {
+		return "", err
+	}
+	out, err := b.newSTS(region, ep).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{},
+		signWith(cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}))
+	if err != nil {
+		return "", classify(err, "GetCallerIdentity", "", profile, ep, false, false)
+	}
+	arn := aws.ToString(out.Arn)
+	if rootARN.MatchString(arn) && !allowRoot {
+		return arn, fmt.Errorf("profile %s: key %s belongs to the root user of account %s (%s): %w", profile, cache.LastFour(key.AccessKeyID), aws.ToString(out.Account), arn, ErrRootKey)
+	}
+	return arn, nil
+}
+
+func mfaTarget(serial string) string {
+	if serial == "" {
+		return ""
+	}
+	return "with MFA device " + serial
+}

@@ -1,0 +1,52 @@
+// Package broker turns credbroker profiles into temporary AWS credentials.
+//
+// # Profiles
+//
+// The broker's config file uses the syntax and keys of ~/.aws/config:
+// role_arn, source_profile, mfa_serial, external_id, role_session_name,
+// duration_seconds, region, endpoint_url, services. ParseConfig reports a
+// malformed file as file:line and what is wrong. A profile with a stored
+// access key needs no section at all.
+//
+// # The chain
+//
+// Resolve follows source_profile down to the profile whose long-lived key is
+// in the keystore (cycles are named) and builds a RoleChain:
+//
+//   - with an MFA device (mfa_serial on any profile of the chain):
+//     GetSessionToken with a TOTP code, then AssumeRole for each role_arn
+//     with those session credentials. AWS limits a role assumed with
+//     temporary credentials to one hour, so longer durations are lowered and
+//     the user is told;
+//   - without one: AssumeRole straight from the long-lived key, or
+//     GetSessionToken when there is no role, so the long-lived key itself is
+//     never handed out.
+//
+// The STS endpoint is resolved as the AWS SDKs resolve it:
+// AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's [services] section,
+// the profile's endpoint_url; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns them
+// off.
+//
+// # Caching
+//
+// Each step's credentials are cached sealed in the keystore (never in a
+// plaintext file) under a fingerprint of everything that produced them, and
+// reused while more than the refresh margin is left (see package cache), so
+// repeated credential_process calls reach STS and ask for an MFA code only
+// when the cached session runs out.
+//
+// # Errors
+//
+// Failures wrap the sentinel errors of this package (ErrKeyRejected,
+// ErrMFARefused, ErrSTSUnreachable...) in an *STSError naming the profile,
+// the operation and the endpoint. A refused MFA code is never retried.
+//
+// # Concurrency
+//
+// A Broker is safe for concurrent use.
+//
+// # What it never does
+//
+// It never writes a secret to a file, a log or an error, never hands out the
+// long-lived key, and never hands out expired credentials.
+package broker

@@ -1,0 +1,180 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Errors callers branch on. The CLI turns each into one line and a hint.
+var (
+	ErrUnknownProfile = errors.New("unknown profile")
+	ErrNoAccessKey    = errors.New("no access key stored")
+	// ErrKeyRejected: STS does not accept the stored long-lived key
+	// (InvalidClientTokenId, SignatureDoesNotMatch): deleted, deactivated or
+	// mistyped. Retrying cannot help.
+	ErrKeyRejected = errors.New("access key rejected by STS")
+	// ErrMFARequired: an MFA code is needed, no seed is stored and there is
+	// no terminal to ask on.
+	ErrMFARequired = errors.New("mfa code required")
+	// ErrMFARefused: STS refused the MFA code. It is never retried with
+	// another code automatically: repeated failures can lock the device.
+	ErrMFARefused = errors.New("mfa code refused by STS")
+	// ErrAccessDenied: STS refused the call (a trust policy, a missing
+	// sts:AssumeRole permission, a wrong external id).
+	ErrAccessDenied = errors.New("access denied by STS")
+	// ErrSTSUnreachable: no answer from the endpoint (network, DNS, timeout).
+	ErrSTSUnreachable = errors.New("sts unreachable")
+	// ErrSTSUnavailable: STS answered but could not serve (throttling,
+	// 5xx). Transient.
+	ErrSTSUnavailable = errors.New("sts unavailable")
+	// ErrExpiredToken: temporary credentials used to call STS have expired
+	// or were revoked.
+	ErrExpiredToken = errors.New("temporary credentials expired")
+	// ErrRootKey: the key belongs to an AWS account's root user, which AWS
+	// says never to use for everyday work.
+	ErrRootKey = errors.New("root account key")
+	// ErrInvalidRequest: STS refused the parameters (a duration above the
+	// role's maximum, a malformed ARN).
+	ErrInvalidRequest = errors.New("request refused by STS")
+)
+
+// NoAccessKeyError: the profile that starts a chain has no stored key.
+type NoAccessKeyError struct {
+	// Profile was asked for; Source is where its chain needs a key.
+	Profile, Source string
+}
+
+func (e *NoAccessKeyError) Error() string {
+	if e.Profile == e.Source {
+		return fmt.Sprintf("profile %s: no access key stored", e.Source)
+	}
+	return fmt.Sprintf("profile %s: no access key stored for its source profile %s", e.Profile, e.Source)
+}
+
+// Is makes errors.Is(err, ErrNoAccessKey) work.
+func (e *NoAccessKeyError) Is(target error) bool { return target == ErrNoAccessKey }
+
+// STSError is a failed STS call. Message is what STS said; STS never echoes
+// a secret, and nothing here holds one.
+type STSError struct {
+	// Op is the STS operation, e.g. "AssumeRole".
+	Op string
+	// Target is what the call was about (a role ARN, a profile).
+	Target   string
+	Profile  string
+	Code     string
+	Message  string
+	Endpoint Endpoint
+	// Kind is one of the sentinel errors above.
+	Kind error
+	Err  error
+}
+
+func (e *STSError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "profile %s: %s", e.Profile, e.Op)
+	if e.Target != "" {
+		fmt.Fprintf(&b, " %s", e.Target)
+	}
+	switch {
+	case errors.Is(e.Kind, ErrSTSUnreachable):
+		fmt.Fprintf(&b, ": STS unreachable at %s", e.Endpoint)
+		if e.Message != "" {
+			fmt.Fprintf(&b, ": %s", e.Message)
+		}
+	case e.Code != "":
+		fmt.Fprintf(&b, ": %s: %s", e.Code, strings.TrimSuffix(e.Message, "."))
+	default:
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is match both the kind and the underlying cause.
+func (e *STSError) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+// classify turns an SDK error into an *STSError. mfa says the request
+// carried an MFA code; temporary says it was signed with temporary
+// credentials (so a rejected token means expired, not a bad stored key).
+func classify(err error, op, target, profile string, ep Endpoint, mfa, temporary bool) error {
+	e := &STSError{Op: op, Target: target, Profile: profile, Endpoint: ep, Err: err}
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &api):
+		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
+		switch e.Code {
+		case "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidAccessKeyId", "IncompleteSignature":
+			if temporary {
+				e.Kind = ErrExpiredToken
+			} else {
+				e.Kind = ErrKeyRejected
+			}
+		case "ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired":
+			e.Kind = ErrExpiredToken
+		case "AccessDenied", "AccessDeniedException":
+			// STS answers a bad MFA code with AccessDenied "MultiFactorAuthentication
+			// failed with invalid MFA one time pass code."
+			if mfa && strings.Contains(strings.ToLower(e.Message), "multifactorauthentication") {
+				e.Kind = ErrMFARefused
+			} else {
+				e.Kind = ErrAccessDenied
+			}
+		case "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure", "InternalError", "IDPCommunicationError":
+			e.Kind = ErrSTSUnavailable
+		case "ValidationError", "InvalidParameterValue", "MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException", "InvalidAction":
+			e.Kind = ErrInvalidRequest
+		default:
+			e.Kind = ErrSTSUnavailable
+			var resp *smithyhttp.ResponseError
+			if errors.As(err, &resp) && resp.HTTPStatusCode() < 500 {
+				e.Kind = ErrInvalidRequest
+			}
+		}
+	case isNetworkError(err):
+		e.Kind = ErrSTSUnreachable
+		e.Message = networkReason(err)
+	default:
+		var resp *smithyhttp.ResponseError
+		if errors.As(err, &resp) {
+			e.Kind = ErrSTSUnavailable
+			e.Message = fmt.Sprintf("HTTP %d", resp.HTTPStatusCode())
+		} else {
+			e.Kind = ErrSTSUnreachable
+			e.Message = networkReason(err)
+		}
+	}
+	return e
+}
+
+func isNetworkError(err error) bool {
+	var ne net.Error
+	var ue *url.Error
+	return errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// networkReason is the innermost, most specific reason ("connection refused").
+func networkReason(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		msg := op.Err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return msg
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "cannot resolve " + dns.Name
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return "no answer"
+}

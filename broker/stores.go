@@ -1,0 +1,105 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/mfa"
+)
+
+// sessionStore seals cached credentials in the keystore (cache.Persistence).
+type sessionStore struct{ keys *keystore.Store }
+
+func (s sessionStore) Load(name string) ([]byte, bool, error) {
+	data, err := s.keys.Get(keystore.KindSession, name)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, false, nil
+	}
+	return data, err == nil, err
+}
+
+func (s sessionStore) Save(name string, data []byte) error {
+	return s.keys.Put(keystore.KindSession, name, data)
+}
+
+func (s sessionStore) Delete(name string) error { return s.keys.Delete(keystore.KindSession, name) }
+
+// StepStore keeps the last MFA time step used per device in the keystore
+// (mfa.StepStore), so separate processes never send the same code twice.
+type StepStore struct{ Keys *keystore.Store }
+
+func stepItem(device string) string { return "mfa-step/" + device }
+
+// LastStep implements mfa.StepStore.
+func (s StepStore) LastStep(device string) (uint64, bool, error) {
+	data, err := s.Keys.Get(keystore.KindState, stepItem(device))
+	if errors.Is(err, keystore.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	step, err := strconv.ParseUint(string(data), 10, 64)
+	if err != nil {
+		// A damaged record must not block MFA; the worst case is one
+		// code AWS refuses.
+		return 0, false, nil
+	}
+	return step, true, nil
+}
+
+// SetLastStep implements mfa.StepStore.
+func (s StepStore) SetLastStep(device string, step uint64) error {
+	return s.Keys.Put(keystore.KindState, stepItem(device), []byte(strconv.FormatUint(step, 10)))
+}
+
+// SeedCodes is the default CodeSource: a TOTP seed stored for a profile of
+// the chain (the profile asked for first, then down to the source), else a
+// human at the terminal.
+type SeedCodes struct {
+	Keys      *keystore.Store
+	Generator *mfa.Generator
+	// Prompter may be nil: then a missing seed is ErrMFARequired.
+	Prompter mfa.Prompter
+}
+
+// Code implements CodeSource.
+func (c *SeedCodes) Code(ctx context.Context, chain *RoleChain) (string, error) {
+	seed, found, err := c.Seed(chain.Path)
+	if err != nil {
+		return "", err
+	}
+	if found {
+		return c.Generator.Code(ctx, chain.MFASerial, seed)
+	}
+	if c.Prompter == nil {
+		return "", ErrMFARequired
+	}
+	code, err := c.Prompter.PromptCode(ctx, chain.MFASerial)
+	if errors.Is(err, mfa.ErrNoTerminal) {
+		return "", fmt.Errorf("%w: no TOTP seed is stored and there is no terminal to ask on", ErrMFARequired)
+	}
+	return code, err
+}
+
+// Seed finds the first stored seed among profiles.
+func (c *SeedCodes) Seed(profiles []string) (mfa.Seed, bool, error) {
+	for _, p := range profiles {
+		data, err := c.Keys.Get(keystore.KindTOTPSeed, p)
+		if errors.Is(err, keystore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return mfa.Seed{}, false, fmt.Errorf("read TOTP seed of profile %s: %w", p, err)
+		}
+		seed, err := mfa.ParseSeed(string(data))
+		if err != nil {
+			return mfa.Seed{}, false, fmt.Errorf("stored TOTP seed of profile %s is damaged (%v): run credbroker totp add %s", p, err, p)
+		}
+		return seed, true, nil
+	}
+	return mfa.Seed{}, false, nil
+}

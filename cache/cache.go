@@ -1,0 +1,187 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// RefreshMargin is how long before expiry credentials stop being handed out:
+// botocore refreshes credentials that have less than 15 minutes left
+// (its advisory refresh window), so anything handed out with less would make
+// every SDK call come straight back for more.
+const RefreshMargin = 15 * time.Minute
+
+// Credentials are temporary AWS credentials issued by STS.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expires         time.Time
+}
+
+// String shows only the last four characters of the key id, never a secret.
+func (c Credentials) String() string {
+	return fmt.Sprintf("Credentials{%s, expires %s}", LastFour(c.AccessKeyID), c.Expires.UTC().Format(time.RFC3339))
+}
+
+// GoString is String, so %#v cannot print a secret either.
+func (c Credentials) GoString() string { return c.String() }
+
+// Format makes every verb (%v, %+v, %#v, %s, %q) print String.
+func (c Credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// LastFour shows a key id the way the AWS console does: masked but for the
+// last four characters.
+func LastFour(id string) string {
+	if len(id) <= 4 {
+		return "****"
+	}
+	return "****************"[:min(16, len(id)-4)] + id[len(id)-4:]
+}
+
+// Entry is a cache slot: the credentials and what the refresh logic needs to
+// know about them. Refresh state lives here, never in Credentials, so the
+// Expiration handed to an SDK is always the real one.
+type Entry struct {
+	Credentials
+	// Issued is when STS issued the credentials (as seen locally).
+	Issued time.Time
+	// Fingerprint identifies what produced the credentials.
+	Fingerprint string
+}
+
+// Margin is the entry's refresh margin: RefreshMargin, or a third of the
+// lifetime for short-lived credentials.
+func (e Entry) Margin() time.Duration {
+	life := e.Expires.Sub(e.Issued)
+	if life < 3*RefreshMargin {
+		return life / 3
+	}
+	return RefreshMargin
+}
+
+// FreshAt reports whether the entry may still be handed out at now.
+func (e Entry) FreshAt(now time.Time) bool {
+	return e.Expires.Sub(now) > e.Margin()
+}
+
+// Persistence stores sealed cache entries. Load reports found=false, not an
+// error, for an absent name.
+type Persistence interface {
+	Load(name string) (data []byte, found bool, err error)
+	Save(name string, data []byte) error
+	Delete(name string) error
+}
+
+// Store is the credential cache: memory in front of a Persistence.
+type Store struct {
+	persist Persistence
+	now     func() time.Time
+
+	mu  sync.Mutex
+	mem map[string]Entry
+}
+
+// New returns a Store writing through to p. A nil now means time.Now.
+func New(p Persistence, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{persist: p, now: now, mem: make(map[string]Entry)}
+}
+
+// Lookup returns the entry stored under name when its fingerprint matches and
+// it is fresh. A stored entry that cannot be decoded counts as a miss: the
+// caller fetches new credentials and Save replaces it.
+func (s *Store) Lookup(name, fingerprint string) (Entry, bool, error) {
+	s.mu.Lock()
+	e, ok := s.mem[name]
+	s.mu.Unlock()
+	if !ok {
+		data, found, err := s.persist.Load(name)
+		if err != nil {
+			return Entry{}, false, fmt.Errorf("load cached credentials %s: %w", name, err)
+		}
+		if !found {
+			return Entry{}, false, nil
+		}
+		if e, err = decode(data); err != nil {
+			return Entry{}, false, nil
+		}
+		s.mu.Lock()
+		s.mem[name] = e
+		s.mu.Unlock()
+	}
+	if e.Fingerprint != fingerprint || !e.FreshAt(s.now()) {
+		return Entry{}, false, nil
+	}
+	return e, true, nil
+}
+
+// Save stores e under name, in memory and through the Persistence.
+func (s *Store) Save(name string, e Entry) error {
+	if e.AccessKeyID == "" || e.SecretAccessKey == "" || e.Expires.IsZero() {
+		// Never cache empty credentials: a failed refresh must not
+		// overwrite good ones with nothing.
+		return errors.New("refusing to cache incomplete credentials")
+	}
+	data, err := encode(e)
+	if err != nil {
+		return err
+	}
+	if err := s.persist.Save(name, data); err != nil {
+		return fmt.Errorf("save cached credentials %s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.mem[name] = e
+	s.mu.Unlock()
+	return nil
+}
+
+// Drop forgets the entry stored under name.
+func (s *Store) Drop(name string) error {
+	s.mu.Lock()
+	delete(s.mem, name)
+	s.mu.Unlock()
+	if err := s.persist.Delete(name); err != nil {
+		return fmt.Errorf("drop cached credentials %s: %w", name, err)
+	}
+	return nil
+}
+
+// sealed is the persisted form; version 1.
+type sealed struct {
+	V           int       `json:"v"`
+	AccessKeyID string    `json:"access_key_id"`
+	Secret      string    `json:"secret_access_key"`
+	Token       string    `json:"session_token"`
+	Expires     time.Time `json:"expires"`
+	Issued      time.Time `json:"issued"`
+	Fingerprint string    `json:"fingerprint"`
+}
+
+func encode(e Entry) ([]byte, error) {
+	return json.Marshal(sealed{
+		V: 1, AccessKeyID: e.AccessKeyID, Secret: e.SecretAccessKey, Token: e.SessionToken,
+		Expires: e.Expires.UTC(), Issued: e.Issued.UTC(), Fingerprint: e.Fingerprint,
+	})
+}
+
+func decode(data []byte) (Entry, error) {
+	var s sealed
+	if err := json.Unmarshal(data, &s); err != nil {
+		// The error from encoding/json may quote the input; don't wrap it.
+		return Entry{}, errors.New("cached credentials are not valid JSON")
+	}
+	if s.V != 1 || s.AccessKeyID == "" || s.Secret == "" || s.Expires.IsZero() {
+		return Entry{}, errors.New("cached credentials are incomplete or of an unknown version")
+	}
+	return Entry{
+		Credentials: Credentials{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.Secret, SessionToken: s.Token, Expires: s.Expires},
+		Issued:      s.Issued,
+		Fingerprint: s.Fingerprint,
+	}, nil
+}

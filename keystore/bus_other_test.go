@@ -1,0 +1,5 @@
+//go:build !linux
+
+package keystore
+
+func stopAutolaunchedBus() (stop func()) { return func() {} }

@@ -1,0 +1,536 @@
+package keystore
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const testPassphrase = "test passphrase, not a real one"
+
+func openFileStore(t *testing.T, dir, passphrase string) *Store {
+	t.Helper()
+	s, err := Open(Config{Backend: "file", FileDir: dir, FilePassphrase: passphrase})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if s.Backend() != "file" {
+		t.Fatalf("Backend() = %q, want file", s.Backend())
+	}
+	return s
+}
+
+// entries lists the folder, as a crash or a concurrent Put would leave it.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, de := range des {
+		names = append(names, de.Name())
+	}
+	return names
+}
+
+func TestFileRoundTripAcrossStores(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "keyring")
+	s := openFileStore(t, dir, testPassphrase)
+	var want []Item
+	for _, name := range testNames {
+		if err := s.Put(KindSession, name, []byte("session of "+name)); err != nil {
+			t.Fatalf("Put(%q): %v", name, err)
+		}
+		want = append(want, Item{KindSession, name})
+	}
+	if err := s.PutAccessKey("prod", testKey); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, Item{KindAccessKey, "prod"})
+	slices.SortFunc(want, func(a, b Item) int {
+		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
+	})
+
+	// A second Store reads the folder as another process would.
+	r := openFileStore(t, dir, testPassphrase)
+	for _, name := range testNames {
+		got, err := r.Get(KindSession, name)
+		if err != nil || string(got) != "session of "+name {
+			t.Errorf("Get(%q) after reopen = %q, %v", name, got, err)
+		}
+	}
+	if k, err := r.AccessKey("prod"); err != nil || k != testKey {
+		t.Errorf("AccessKey after reopen: err %v, same key %t", err, k == testKey)
+	}
+	items, err := r.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(items, want) {
+		t.Fatalf("List after reopen =\n%v\nwant\n%v", items, want)
+	}
+	// keyring escapes '/' (and '%') in file names; ':' stays.
+	if !slices.Contains(entries(t, dir), "credbroker:session:arn:aws:iam::123456789012:mfa%2Falice") {
+		t.Errorf("folder holds %q, want the ARN item with '/' escaped", entries(t, dir))
+	}
+
+	if err := r.Delete(KindSession, "team/prod"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(KindSession, "team/prod"); err != nil {
+		t.Fatalf("Delete of an absent item: %v", err)
+	}
+	if _, err := openFileStore(t, dir, testPassphrase).Get(KindSession, "team/prod"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get after Delete: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestFileWrongPassphrase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := openFileStore(t, dir, testPassphrase).PutAccessKey("prod", testKey); err != nil {
+		t.Fatal(err)
+	}
+	before := entries(t, dir)
+
+	s := openFileStore(t, dir, "not the passphrase")
+	_, err := s.AccessKey("prod")
+	want := `get access-key "prod": cannot decrypt keyring item: wrong passphrase for ` + dir + "?"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatal("error does not wrap ErrWrongPassphrase")
+	}
+
+	// Put must not add an item the right passphrase could not read.
+	err = s.Put(KindSession, "other", []byte("x"))
+	if !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("Put with a wrong passphrase: err = %v, want ErrWrongPassphrase", err)
+	}
+	if after := entries(t, dir); !slices.Equal(after, before) {
+		t.Fatalf("folder changed from %q to %q", before, after)
+	}
+}
+
+func TestFileDamagedItem(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openFileStore(t, dir, testPassphrase)
+	if err := s.Put(KindSession, "prod", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	// What a non-atomic write cut short by a crash leaves behind.
+	path := filepath.Join(dir, "credbroker:session:prod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data[:len(data)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(KindSession, "prod")
+	if err == nil || !strings.Contains(err.Error(), `get session "prod": cannot decrypt keyring item`) || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("err = %v, want a damaged-item error", err)
+	}
+	if errors.Is(err, ErrWrongPassphrase) {
+		t.Fatal("a damaged item is reported as a wrong passphrase")
+	}
+	// A damaged item says nothing about the passphrase: Put still works.
+	if err := openFileStore(t, dir, testPassphrase).Put(KindSession, "prod", []byte("y")); err != nil {
+		t.Fatalf("Put over a damaged item: %v", err)
+	}
+}
+
+func TestFilePassphraseSources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		fixed     string
+		ask       func(string) (string, error)
+		wantErr   string
+		wantCalls int32 // checked when the passphrase is accepted
+	}{
+		{name: "environment", fixed: testPassphrase},
+		{name: "prompt", ask: func(string) (string, error) { return testPassphrase, nil }, wantCalls: 1},
+		{name: "environment wins over prompt", fixed: testPassphrase, ask: func(string) (string, error) { return "", errors.New("asked") }},
+		{name: "none", wantErr: "set CREDBROKER_FILE_PASSPHRASE"},
+		{name: "empty prompt answer", ask: func(string) (string, error) { return "", nil }, wantErr: "refusing an empty passphrase"},
+		{name: "prompt fails", ask: func(string) (string, error) { return "", errors.New("no terminal") }, wantErr: "no terminal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			var calls atomic.Int32
+			cfg := Config{Backend: "file", FileDir: dir, FilePassphrase: tt.fixed}
+			if tt.ask != nil {
+				cfg.Passphrase = func(prompt string) (string, error) {
+					calls.Add(1)
+					if !strings.Contains(prompt, dir) {
+						t.Errorf("prompt %q does not name the folder", prompt)
+					}
+					return tt.ask(prompt)
+				}
+			}
+			s, err := Open(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// An absent item needs no passphrase.
+			if _, err := s.Get(KindSession, "absent"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get absent: %v", err)
+			}
+			if calls.Load() != 0 {
+				t.Fatal("passphrase asked for an absent item")
+			}
+			for i := range 3 {
+				err = s.Put(KindSession, fmt.Sprint(i), []byte("x"))
+				if err == nil {
+					_, err = s.Get(KindSession, fmt.Sprint(i))
+				}
+			}
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("Put/Get: %v", err)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), `put session "2"`) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if got := entries(t, dir); len(got) != 0 {
+					t.Fatalf("folder holds %q after a refused passphrase", got)
+				}
+			}
+			if tt.wantErr == "" && calls.Load() != tt.wantCalls {
+				t.Fatalf("passphrase asked %d times, want %d", calls.Load(), tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestFileFolderMode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		prepare func(dir string) error
+	}{
+		{"created", func(string) error { return nil }},
+		{"existing 0755", func(dir string) error { return os.Mkdir(dir, 0o755) }},
+		{"existing 0777", func(dir string) error {
+			if err := os.Mkdir(dir, 0o777); err != nil {
+				return err
+			}
+			return os.Chmod(dir, 0o777) // past the umask
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "a", "keyring")
+			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.prepare(dir); err != nil {
+				t.Fatal(err)
+			}
+			s := openFileStore(t, dir, testPassphrase)
+			if err := s.Put(KindSession, "x", []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != 0o700 {
+				t.Fatalf("folder mode = %o, want 700", got)
+			}
+			fi, err = os.Stat(filepath.Join(dir, "credbroker:session:x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != 0o600 {
+				t.Fatalf("item mode = %o, want 600", got)
+			}
+		})
+	}
+	t.Run("not a directory", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(Config{Backend: "file", FileDir: path, FilePassphrase: testPassphrase}); err == nil {
+			t.Fatal("Open accepted a file as the keyring folder")
+		}
+	})
+}
+
+func TestFileHoldsNoPlaintext(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openFileStore(t, dir, testPassphrase)
+	session := []byte(`{"SessionToken":"FwoGZXIvYXdzEXAMPLETOKENnotreal0123456789"}`)
+	seed := []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+	if err := s.Put(KindSession, "prod", session); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(KindTOTPSeed, "prod", seed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAccessKey("prod", testKey); err != nil {
+		t.Fatal(err)
+	}
+	akJSON, err := s.Get(KindAccessKey, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// keyring stores an item's data base64-encoded inside JSON before it
+	// encrypts it: look for both forms, so that an unencrypted file fails.
+	var needles [][]byte
+	for _, secret := range [][]byte{session, seed, akJSON, []byte(testKey.SecretAccessKey), []byte(testPassphrase)} {
+		needles = append(needles, secret, []byte(base64.StdEncoding.EncodeToString(secret)))
+	}
+	var files int
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, n := range needles {
+			if bytes.Contains(data, n) {
+				t.Errorf("%s holds secret #%d (form %d) in plaintext", d.Name(), i/2, i%2)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files != 3 {
+		t.Fatalf("scanned %d files, want 3", files)
+	}
+}
+
+func TestFilePutLeavesNoStaging(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openFileStore(t, dir, testPassphrase)
+	for i := range 5 {
+		for _, name := range []string{"prod", "arn:aws:iam::123456789012:mfa/alice"} {
+			if err := s.Put(KindState, name, fmt.Appendf(nil, "%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := []string{"credbroker:state:arn:aws:iam::123456789012:mfa%2Falice", "credbroker:state:prod"}
+	if got := entries(t, dir); !slices.Equal(got, want) {
+		t.Fatalf("folder holds %q, want only %q", got, want)
+	}
+	items, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Item{{KindState, "arn:aws:iam::123456789012:mfa/alice"}, {KindState, "prod"}}; !slices.Equal(items, want) {
+		t.Fatalf("List = %v, want %v", items, want)
+	}
+	if got, _ := s.Get(KindState, "prod"); string(got) != "4" {
+		t.Fatalf("Get = %q, want the last Put", got)
+	}
+}
+
+// TestFilePutInterrupted stops Put between staging and rename, as a crash
+// would: the old item must stay whole and readable, and nothing staged may
+// remain or show up in List.
+func TestFilePutInterrupted(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openFileStore(t, dir, testPassphrase)
+	if err := s.Put(KindSession, "prod", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	var staged []string
+	s.file.beforeRename = func() error {
+		staged = entries(t, dir)
+		return errors.New("simulated crash")
+	}
+	err := s.Put(KindSession, "prod", []byte("new"))
+	if err == nil || !strings.Contains(err.Error(), `put session "prod": simulated crash`) {
+		t.Fatalf("err = %v", err)
+	}
+	// While staged, the folder held the old item and one staging folder,
+	// and List did not see the staged copy.
+	if len(staged) != 2 || !strings.HasPrefix(staged[0], stagingPrefix) && !strings.HasPrefix(staged[1], stagingPrefix) {
+		t.Fatalf("during Put the folder held %q, want the item and a staging folder", staged)
+	}
+	if got, err := s.Get(KindSession, "prod"); err != nil || string(got) != "old" {
+		t.Fatalf("Get after interrupted Put = %q, %v; want old", got, err)
+	}
+	if got := entries(t, dir); !slices.Equal(got, []string{"credbroker:session:prod"}) {
+		t.Fatalf("folder holds %q after the failed Put", got)
+	}
+
+	// A rename that fails for real is cleaned up the same way.
+	s.file.beforeRename = nil
+	blocker := filepath.Join(dir, "credbroker:session:blocked")
+	if err := os.MkdirAll(filepath.Join(blocker, "child"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(KindSession, "blocked", []byte("x")); err == nil || !strings.Contains(err.Error(), "replace keyring file") {
+		t.Fatalf("Put over a directory: err = %v", err)
+	}
+	for _, name := range entries(t, dir) {
+		if strings.HasPrefix(name, stagingPrefix) {
+			t.Fatalf("staging folder %s left after a failed rename", name)
+		}
+	}
+}
+
+func TestFileStaleStagingRemovedOnOpen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openFileStore(t, dir, testPassphrase)
+	if err := s.Put(KindSession, "prod", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, stagingPrefix+"crashed")
+	fresh := filepath.Join(dir, stagingPrefix+"running")
+	for _, d := range []string{stale, fresh} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "credbroker:session:prod"), []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleStagingAge)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Item{{KindSession, "prod"}}; !slices.Equal(items, want) {
+		t.Fatalf("List with staging folders = %v, want %v", items, want)
+	}
+	openFileStore(t, dir, testPassphrase)
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("stale staging folder still there (err %v)", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("a recent staging folder (maybe another process's Put) was removed: %v", err)
+	}
+}
+
+// TestFileReadersNeverSeeTornItem writes an item over and over from one
+// Store while another Store, as another process would, reads it. keyring's
+// own os.WriteFile truncates the file first: a reader then sees a truncated
+// file and fails to decrypt it.
+func TestFileReadersNeverSeeTornItem(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writer := openFileStore(t, dir, testPassphrase)
+	reader := openFileStore(t, dir, testPassphrase)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<14) // 256 KiB
+	if err := writer.Put(KindSession, "big", big); err != nil {
+		t.Fatal(err)
+	}
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	var reads, writes atomic.Int32
+	wg.Go(func() {
+		defer done.Store(true)
+		for i := range 40 {
+			data := append(bytes.Clone(big), byte(i))
+			if err := writer.Put(KindSession, "big", data); err != nil {
+				t.Error(err)
+				return
+			}
+			writes.Add(1)
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for !done.Load() {
+				got, err := reader.Get(KindSession, "big")
+				if err != nil {
+					t.Errorf("read during writes: %v", err)
+					return
+				}
+				if !bytes.HasPrefix(got, big) {
+					t.Error("read returned other data")
+					return
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d writes, %d reads", writes.Load(), reads.Load())
+}
+
+func TestFileConcurrentGoroutines(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openFileStore(t, dir, testPassphrase)
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			name := fmt.Sprintf("arn:aws:iam::123456789012:mfa/user%d", g)
+			for i := range 5 {
+				data := fmt.Appendf(nil, "%d", i)
+				if err := s.Put(KindState, name, data); err != nil {
+					t.Error(err)
+					return
+				}
+				if got, err := s.Get(KindState, name); err != nil || !bytes.Equal(got, data) {
+					t.Errorf("Get(%s) = %q, %v", name, got, err)
+					return
+				}
+				if _, err := s.List(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	items, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 6 || len(entries(t, dir)) != 6 {
+		t.Fatalf("List = %v, folder = %q; want 6 items and no staging folders", items, entries(t, dir))
+	}
+}
+
+func TestFileListUnreadableFolder(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "keyring")
+	s := openFileStore(t, dir, testPassphrase)
+	if err := os.Rename(dir, dir+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.List(); err == nil {
+		t.Fatal("List of a folder that is now a file reported no error")
+	}
+}

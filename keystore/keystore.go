@@ -1,0 +1,252 @@
+package keystore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/99designs/keyring"
+
+	// Before keyring's init connects to D-Bus: never autolaunch a bus.
+	_ "github.com/credbroker/credbroker/keystore/internal/sessionbus"
+)
+
+// ErrNotFound is wrapped by Get and AccessKey when the item is absent.
+var ErrNotFound = errors.New("not found")
+
+// ErrWrongPassphrase is wrapped when the file backend cannot decrypt an item
+// with the passphrase it was given. A Store keeps the passphrase it first
+// obtained: open a new Store to try another one.
+var ErrWrongPassphrase = errors.New("wrong passphrase")
+
+// Kind namespaces items.
+type Kind string
+
+// The kinds of item credbroker keeps. A kind never contains ':' because it
+// separates the kind from the name in the keyring key.
+const (
+	KindAccessKey Kind = "access-key" // long-lived IAM key of a profile
+	KindTOTPSeed  Kind = "totp-seed"  // virtual MFA seed of a profile
+	KindSession   Kind = "session"    // cached temporary credentials (opaque bytes from the broker)
+	KindState     Kind = "state"      // small non-secret state (e.g. last used MFA time step per device)
+)
+
+func (k Kind) valid() bool {
+	switch k {
+	case KindAccessKey, KindTOTPSeed, KindSession, KindState:
+		return true
+	}
+	return false
+}
+
+// Item names a stored item. It never carries the item's data.
+type Item struct {
+	Kind Kind
+	Name string
+}
+
+// keyPrefix marks credbroker's items. A secret-service collection such as
+// "login" is shared with every other application of the desktop session, so
+// the prefix is what tells our items apart.
+const keyPrefix = "credbroker:"
+
+func itemKey(kind Kind, name string) string {
+	return keyPrefix + string(kind) + ":" + name
+}
+
+// parseKey is the inverse of itemKey. The kind never contains ':', so the
+// first ':' after the prefix ends it and the name keeps any ':' it has (an
+// MFA device ARN has five).
+func parseKey(key string) (Item, bool) {
+	rest, ok := strings.CutPrefix(key, keyPrefix)
+	if !ok {
+		return Item{}, false
+	}
+	kind, name, ok := strings.Cut(rest, ":")
+	// An unknown kind (from a newer credbroker) is left out, so that every
+	// Item List returns can be passed to Get and Delete.
+	if !ok || !Kind(kind).valid() || name == "" {
+		return Item{}, false
+	}
+	return Item{Kind: Kind(kind), Name: name}, true
+}
+
+func checkItem(kind Kind, name string) error {
+	switch {
+	case !kind.valid():
+		return fmt.Errorf("unknown item kind (valid: %s, %s, %s, %s)", KindAccessKey, KindTOTPSeed, KindSession, KindState)
+	case name == "":
+		return errors.New("empty item name")
+	case !utf8.ValidString(name) || strings.ContainsRune(name, 0):
+		// Neither a file name nor a D-Bus string can hold these.
+		return errors.New("item name must be valid UTF-8 without NUL")
+	}
+	return nil
+}
+
+// Store keeps credbroker's items in one keyring backend. It is safe for
+// concurrent use: one mutex serialises every call into the backend, because
+// keyring's backends keep unguarded state (the file backend's cached
+// passphrase, the secret-service session).
+type Store struct {
+	mu      sync.Mutex
+	ring    keyring.Keyring
+	backend string
+	file    *fileBackend // set only for the file backend
+}
+
+// New returns a Store over ring, for tests with keyring.NewArrayKeyring.
+// Backend reports "array" for an ArrayKeyring and "custom" otherwise.
+func New(ring keyring.Keyring) *Store {
+	name := "custom"
+	if _, ok := ring.(*keyring.ArrayKeyring); ok {
+		name = "array"
+	}
+	return &Store{ring: ring, backend: name}
+}
+
+// NewMemory returns a Store that keeps items in memory only, for tests of
+// packages that may not import keyring themselves.
+func NewMemory() *Store {
+	return New(keyring.NewArrayKeyring(nil))
+}
+
+// Backend returns the name of the backend in use.
+func (s *Store) Backend() string {
+	return s.backend
+}
+
+// Put stores data as the item kind/name, replacing any previous data. On the
+// file backend the replacement is atomic: a reader sees the old or the new
+// data, never a mix, even if the process dies half-way.
+func (s *Store) Put(kind Kind, name string, data []byte) error {
+	if err := checkItem(kind, name); err != nil {
+		return fmt.Errorf("put %s %q: %w", kind, name, err)
+	}
+	item := keyring.Item{
+		Key:         itemKey(kind, name),
+		Data:        bytes.Clone(data),
+		Label:       "credbroker " + string(kind) + " " + name,
+		Description: "credbroker " + string(kind),
+		// Keychain: a long-lived key must stay on this machine, never
+		// synchronised to other devices through iCloud.
+		KeychainNotSynchronizable: true,
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.file != nil {
+		err = s.file.put(s.ring, item)
+	} else {
+		err = s.ring.Set(item)
+	}
+	if err != nil {
+		return fmt.Errorf("put %s %q: %w", kind, name, err)
+	}
+	return nil
+}
+
+// Get returns the data of the item kind/name, or an error wrapping
+// ErrNotFound when there is no such item.
+func (s *Store) Get(kind Kind, name string) ([]byte, error) {
+	if err := checkItem(kind, name); err != nil {
+		return nil, fmt.Errorf("get %s %q: %w", kind, name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	item, err := s.ring.Get(itemKey(kind, name))
+	if err != nil {
+		return nil, fmt.Errorf("get %s %q: %w", kind, name, s.mapGetError(err))
+	}
+	return bytes.Clone(item.Data), nil
+}
+
+func (s *Store) mapGetError(err error) error {
+	if errors.Is(err, keyring.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	if s.file != nil {
+		return s.file.mapGetError(err)
+	}
+	return err
+}
+
+// Delete removes the item kind/name. An absent item is not an error.
+func (s *Store) Delete(kind Kind, name string) error {
+	if err := checkItem(kind, name); err != nil {
+		return fmt.Errorf("delete %s %q: %w", kind, name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.ring.Remove(itemKey(kind, name))
+	// The file backend reports an absent item as the os.Remove error, the
+	// others as keyring.ErrKeyNotFound (or nil).
+	if err != nil && !errors.Is(err, keyring.ErrKeyNotFound) && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s %q: %w", kind, name, err)
+	}
+	return nil
+}
+
+// List returns credbroker's own items, sorted by Kind then Name. Items of
+// other applications sharing the keyring, items of kinds this version does
+// not know, and the file backend's staging folders are never listed.
+func (s *Store) List() ([]Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file != nil {
+		if err := s.file.checkDir(); err != nil {
+			return nil, fmt.Errorf("list keyring items: %w", err)
+		}
+	}
+	keys, err := s.ring.Keys()
+	if err != nil {
+		return nil, fmt.Errorf("list keyring items: %w", err)
+	}
+	items := make([]Item, 0, len(keys))
+	for _, key := range keys {
+		if it, ok := parseKey(key); ok {
+			items = append(items, it)
+		}
+	}
+	slices.SortFunc(items, func(a, b Item) int {
+		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	// A secret-service collection may hold two items with one label.
+	return slices.Compact(items), nil
+}
+
+// PutAccessKey stores k as the access key of profile (JSON in KindAccessKey).
+func (s *Store) PutAccessKey(profile string, k AccessKey) error {
+	if k.AccessKeyID == "" || k.SecretAccessKey == "" {
+		return fmt.Errorf("put %s %q: access key id and secret access key must both be set", KindAccessKey, profile)
+	}
+	data, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("put %s %q: encode: %w", KindAccessKey, profile, err)
+	}
+	return s.Put(KindAccessKey, profile, data)
+}
+
+// AccessKey returns the access key of profile, or an error wrapping
+// ErrNotFound.
+func (s *Store) AccessKey(profile string) (AccessKey, error) {
+	data, err := s.Get(KindAccessKey, profile)
+	if err != nil {
+		return AccessKey{}, err
+	}
+	var k AccessKey
+	// The decoder's error would quote the stored bytes: say only what is wrong.
+	if err := json.Unmarshal(data, &k); err != nil || k.AccessKeyID == "" || k.SecretAccessKey == "" {
+		return AccessKey{}, fmt.Errorf("get %s %q: stored data is not an access key", KindAccessKey, profile)
+	}
+	return k, nil
+}

@@ -1,0 +1,9 @@
+package keystore
+
+import "testing"
+
+func TestMain(m *testing.M) {
+	stop := stopAutolaunchedBus()
+	defer stop()
+	m.Run()
+}
