@@ -22,7 +22,7 @@ moto_pid=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/moto-api/data.json" >/dev/null 2>&1 && break; sleep 0.1; done
 
 export HOME="$work/home" PATH="$root/bin:$PATH"
-export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$port" AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$port" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE="$HOME/.aws/config" AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials"
 export CREDBROKER_CONFIG="$HOME/.config/credbroker/config"
 export CREDBROKER_KEYRING=file CREDBROKER_FILE_DIR="$HOME/.local/share/credbroker/keyring"
