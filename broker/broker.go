@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -270,15 +271,40 @@ func (b *Broker) forget(chain *RoleChain) {
 	}
 }
 
-// Forget drops every cached credential that belongs to profile (after its
-// key or seed changed).
-func (b *Broker) Forget(profile string) error {
-	for _, name := range []string{profile + "/session", profile + "/mfa-session", profile + "/role"} {
-		if err := b.cache.Drop(name); err != nil {
-			return err
+// Forget drops every cached credential made from profile: its own
+// sessions and role credentials, and those of every profile whose
+// source_profile chain goes through it (after its key or seed changed, or
+// was removed). It returns how many cached entries it dropped.
+func (b *Broker) Forget(profile string) (int, error) {
+	names := []string{profile + "/session", profile + "/mfa-session", profile + "/role"}
+	for _, other := range b.resolver.Config.Names() {
+		chain, err := b.resolver.Resolve(other)
+		if err != nil {
+			continue // a broken profile has nothing cached
+		}
+		if slices.Contains(chain.Path, profile) {
+			for _, s := range chain.Steps {
+				names = append(names, s.Profile+"/role")
+			}
 		}
 	}
-	return nil
+	slices.Sort(names)
+	names = slices.Compact(names)
+	dropped := 0
+	for _, name := range names {
+		found, err := b.cache.Has(name)
+		if err != nil {
+			return dropped, err
+		}
+		if !found {
+			continue
+		}
+		if err := b.cache.Drop(name); err != nil {
+			return dropped, err
+		}
+		dropped++
+	}
+	return dropped, nil
 }
 
 var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:root$`)

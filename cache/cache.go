@@ -141,6 +141,18 @@ func (s *Store) Save(name string, e Entry) error {
 	return nil
 }
 
+// Has reports whether anything is stored under name, fresh or not.
+func (s *Store) Has(name string) (bool, error) {
+	s.mu.Lock()
+	_, ok := s.mem[name]
+	s.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	_, found, err := s.persist.Load(name)
+	return found, err
+}
+
 // Drop forgets the entry stored under name.
 func (s *Store) Drop(name string) error {
 	s.mu.Lock()

@@ -61,7 +61,7 @@ profile are dropped.`,
 			if err := keys.PutAccessKey(profile, key); err != nil {
 				return fmt.Errorf("store access key of profile %s: %w", profile, err)
 			}
-			if err := b.Forget(profile); err != nil {
+			if _, err := b.Forget(profile); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Stored access key %s of %s for profile %s in the %s keyring.\n",
@@ -240,34 +240,34 @@ func newRemoveCmd(a *app) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "remove PROFILE",
 		Short: "Remove a profile's key, TOTP seed and cached sessions from the keyring",
-		Long: `Remove everything stored for PROFILE in the keyring: its access key, its TOTP
-seed and its cached sessions. The config file is not changed. A long-lived key
-cannot be recovered once removed, so this asks for confirmation on the terminal
-unless --yes.`,
+		Long: `Remove PROFILE's access key and TOTP seed from the keyring, and every cached
+session made from them (including those of role profiles whose source_profile
+leads to PROFILE). The config file is not changed. A long-lived key cannot be
+recovered once removed, so this asks for confirmation on the terminal unless
+--yes.`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
 			profile := args[0]
-			keys, err := a.keystore()
+			b, err := a.broker()
 			if err != nil {
 				return err
 			}
+			keys, _ := a.keystore()
 			items, err := keys.List()
 			if err != nil {
 				return err
 			}
 			var mine []keystore.Item
 			for _, it := range items {
-				if it.Name == profile || strings.HasPrefix(it.Name, profile+"/") {
-					if it.Kind != keystore.KindState {
-						mine = append(mine, it)
-					}
+				if it.Name == profile && (it.Kind == keystore.KindAccessKey || it.Kind == keystore.KindTOTPSeed) {
+					mine = append(mine, it)
 				}
 			}
 			if len(mine) == 0 {
-				return fmt.Errorf("nothing is stored for profile %s", profile)
+				return fmt.Errorf("no access key or TOTP seed is stored for profile %s", profile)
 			}
 			if !yes {
-				answer, err := mfa.ReadLineFromTTY("", fmt.Sprintf("Remove the key, TOTP seed and sessions of profile %s? [y/N] ", profile))
+				answer, err := mfa.ReadLineFromTTY("", fmt.Sprintf("Remove the access key and TOTP seed of profile %s? [y/N] ", profile))
 				if errors.Is(err, mfa.ErrNoTerminal) {
 					return errors.New("no terminal to confirm on: pass --yes to remove without asking")
 				}
@@ -275,15 +275,22 @@ unless --yes.`,
 					return err
 				}
 				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-					return errors.New("not removed")
+					return errors.New("nothing removed")
 				}
 			}
 			for _, it := range mine {
 				if err := keys.Delete(it.Kind, it.Name); err != nil {
 					return fmt.Errorf("remove %s of profile %s: %w", it.Kind, profile, err)
 				}
+				fmt.Fprintf(a.stdout, "Removed the %s of profile %s.\n", strings.ReplaceAll(string(it.Kind), "-", " "), profile)
 			}
-			fmt.Fprintf(a.stdout, "Removed %d item(s) of profile %s.\n", len(mine), profile)
+			dropped, err := b.Forget(profile)
+			if err != nil {
+				return err
+			}
+			if dropped > 0 {
+				fmt.Fprintf(a.stdout, "Dropped %d cached session(s) made from it.\n", dropped)
+			}
 			return nil
 		},
 	}
