@@ -19,7 +19,7 @@ import (
 // ErrNoTerminal is returned when there is no terminal to ask a human on: /dev/tty
 // cannot be opened (no controlling terminal, as under a service manager or a detached
 // credential_process) or the path given is not a terminal.
-var ErrNoTerminal = errors.New("no terminal to ask for an MFA code")
+var ErrNoTerminal = errors.New("no terminal to ask on")
 
 // defaultTTY is the process's controlling terminal. Prompts never use stdin/stdout:
 // under credential_process stdout carries the JSON the SDK parses and stdin may be a

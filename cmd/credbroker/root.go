@@ -169,7 +169,11 @@ func (a *app) keystore() (*keystore.Store, error) {
 	if a.keys == nil {
 		cfg := keystore.ConfigFromEnv(a.getenv)
 		cfg.Passphrase = func(prompt string) (string, error) {
-			return mfa.ReadSecretFromTTY("", prompt+": ")
+			p, err := mfa.ReadSecretFromTTY("", prompt+": ")
+			if errors.Is(err, mfa.ErrNoTerminal) {
+				return "", errors.New("no passphrase: CREDBROKER_FILE_PASSPHRASE is unset and there is no terminal to ask on")
+			}
+			return p, err
 		}
 		keys, err := keystore.Open(cfg)
 		if err != nil {
