@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli
 all: build
 
 build:
-	$(GO) build -o bin/credbroker ./cmd/credbroker
+	CGO_ENABLED=0 $(GO) build -o bin/credbroker ./cmd/credbroker
 
 demo: deps build
 	./scripts/demo.sh

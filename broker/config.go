@@ -82,18 +82,21 @@ const maxConfigSize = 1 << 20
 var (
 	// Validation patterns from the STS API reference (AssumeRole,
 	// GetSessionToken request parameters).
-	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	mfaSerialPattern   = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
+	// Lengths are checked apart (lengthIn): a bounded repeat such as
+	// {1,512} compiles into a large program, which would cost every
+	// credbroker process a millisecond at start.
+	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	mfaSerialPattern   = regexp.MustCompile(`^[\w+=/:,.@-]+$`)
 	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-\d+$`)
-	profileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+=-]{0,127}$`)
+	profileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+=-]*$`)
 )
 
 // ValidProfileName reports whether name can name a profile: letters, digits
 // and . _ - @ + = (the keystore and file names depend on it).
 func ValidProfileName(name string) error {
-	if !profileNamePattern.MatchString(name) {
+	if !lengthIn(name, 1, 128) || !profileNamePattern.MatchString(name) {
 		return fmt.Errorf("invalid profile name %q: use up to 128 letters, digits and . _ - @ + =, starting with a letter or digit", name)
 	}
 	return nil
@@ -239,6 +242,8 @@ func stripInlineComment(v string) string {
 	return v
 }
 
+func lengthIn(s string, lo, hi int) bool { return len(s) >= lo && len(s) <= hi }
+
 // clip keeps messages to one readable line.
 func clip(s string) string {
 	if len(s) > 60 {
@@ -250,7 +255,7 @@ func clip(s string) string {
 func (p *Profile) set(key, value string) error {
 	switch key {
 	case "role_arn":
-		if !roleARNPattern.MatchString(value) {
+		if !lengthIn(value, 20, 2048) || !roleARNPattern.MatchString(value) {
 			return fmt.Errorf("role_arn %q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", clip(value))
 		}
 		p.RoleARN = value
@@ -260,17 +265,17 @@ func (p *Profile) set(key, value string) error {
 		}
 		p.SourceProfile = value
 	case "mfa_serial":
-		if !mfaSerialPattern.MatchString(value) {
+		if !lengthIn(value, 9, 256) || !mfaSerialPattern.MatchString(value) {
 			return fmt.Errorf("mfa_serial %q is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial", clip(value))
 		}
 		p.MFASerial = value
 	case "external_id":
-		if len(value) < 2 || len(value) > 1224 || !externalIDPattern.MatchString(value) {
+		if !lengthIn(value, 2, 1224) || !externalIDPattern.MatchString(value) {
 			return fmt.Errorf("external_id must be 2 to 1224 characters of letters, digits and +=,.@:/-")
 		}
 		p.ExternalID = value
 	case "role_session_name":
-		if !sessionNamePattern.MatchString(value) {
+		if !lengthIn(value, 2, 64) || !sessionNamePattern.MatchString(value) {
 			return fmt.Errorf("role_session_name %q must be 2 to 64 characters of letters, digits and _+=,.@-", clip(value))
 		}
 		p.RoleSessionName = value
