@@ -9,11 +9,13 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/keystore"
@@ -56,7 +58,9 @@ type Options struct {
 
 // Broker turns profiles into temporary credentials.
 type Broker struct {
-	resolver *Resolver
+	resolver atomic.Pointer[Resolver]
+	getenv   func(string) string
+	flights  singleflight.Group
 	keys     *keystore.Store
 	cache    *cache.Store
 	newSTS   func(region string, ep Endpoint) STS
@@ -84,7 +88,8 @@ func New(opts Options) (*Broker, error) {
 	if b.newSTS == nil {
 		b.newSTS = func(region string, ep Endpoint) STS { return NewSTSClient(region, ep) }
 	}
-	b.resolver = &Resolver{Config: opts.Config, Getenv: getenv, Stored: b.storedProfiles}
+	b.getenv = getenv
+	b.SetConfig(opts.Config)
 	b.cache = cache.New(sessionStore{opts.Keys}, b.now)
 	if b.codes == nil {
 		b.codes = &SeedCodes{
@@ -103,7 +108,14 @@ func New(opts Options) (*Broker, error) {
 }
 
 // Resolver exposes profile resolution (for list and messages).
-func (b *Broker) Resolver() *Resolver { return b.resolver }
+func (b *Broker) Resolver() *Resolver { return b.resolver.Load() }
+
+// SetConfig replaces the profiles (a daemon reloading its config file).
+// Cached credentials stay: their fingerprints decide whether the new
+// profiles can reuse them.
+func (b *Broker) SetConfig(cfg *Config) {
+	b.resolver.Store(&Resolver{Config: cfg, Getenv: b.getenv, Stored: b.storedProfiles})
+}
 
 func (b *Broker) storedProfiles() ([]string, error) {
 	items, err := b.keys.List()
@@ -119,25 +131,59 @@ func (b *Broker) storedProfiles() ([]string, error) {
 	return names, nil
 }
 
+// FetchOptions change how Fetch walks a chain.
+type FetchOptions struct {
+	// Renew treats cached steps inside their renewal window as stale
+	// (refresh-ahead). The MFA session is renewed only when no human is
+	// needed: without an MFA device, or with a stored seed.
+	Renew bool
+	// MFACode is a code a human submitted for the chain's device; it is
+	// used instead of the CodeSource.
+	MFACode string
+}
+
+// Result is what Fetch made: the credentials to hand out and where they
+// came from.
+type Result struct {
+	cache.Entry
+	Chain *RoleChain
+	// RoleARN is the role of the last step ("" for a session).
+	RoleARN string
+}
+
 // Credentials returns temporary credentials for profile: from the cache
 // while they are fresh, otherwise from STS along the profile's chain.
 func (b *Broker) Credentials(ctx context.Context, profile string) (cache.Credentials, error) {
-	chain, err := b.resolver.Resolve(profile)
+	r, err := b.Fetch(ctx, profile, FetchOptions{})
+	return r.Credentials, err
+}
+
+// Fetch is Credentials with options, returning the cache entry (with when
+// it was issued, for refresh scheduling) and the chain.
+func (b *Broker) Fetch(ctx context.Context, profile string, opts FetchOptions) (Result, error) {
+	chain, err := b.Resolver().Resolve(profile)
 	if err != nil {
-		return cache.Credentials{}, err
+		return Result{}, err
 	}
-	creds, err := b.walk(ctx, chain)
+	e, err := b.walk(ctx, chain, opts)
 	if errors.Is(err, ErrExpiredToken) {
 		// Cached temporary credentials were revoked or expired early (a
 		// changed clock, a revoked session): forget every cached step of
 		// the chain and walk it once more from the long-lived key.
 		b.forget(chain)
-		creds, err = b.walk(ctx, chain)
+		e, err = b.walk(ctx, chain, opts)
 	}
-	return creds, err
+	if err != nil {
+		return Result{Chain: chain}, err
+	}
+	res := Result{Entry: e, Chain: chain}
+	if n := len(chain.Steps); n > 0 {
+		res.RoleARN = chain.Steps[n-1].RoleARN
+	}
+	return res, nil
 }
 
-func (b *Broker) walk(ctx context.Context, chain *RoleChain) (cache.Credentials, error) {
+func (b *Broker) walk(ctx context.Context, chain *RoleChain, opts FetchOptions) (cache.Entry, error) {
 	for _, s := range chain.Steps {
 		if s.Clamped {
 			b.warn(fmt.Sprintf("profile %s: role sessions assumed with temporary credentials last at most 1h (AWS role chaining); using duration_seconds %d", s.Profile, int(s.Duration.Seconds())))
@@ -145,53 +191,89 @@ func (b *Broker) walk(ctx context.Context, chain *RoleChain) (cache.Credentials,
 	}
 	key, err := b.keys.AccessKey(chain.Source)
 	if errors.Is(err, keystore.ErrNotFound) {
-		return cache.Credentials{}, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
+		return cache.Entry{}, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
 	}
 	if err != nil {
-		return cache.Credentials{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
+		return cache.Entry{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
 	}
 	client := b.newSTS(chain.Region, chain.Endpoint)
-	cur := cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
+	cur := cache.Entry{Credentials: cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}}
 	temporary := false
 	fp := fingerprint("key", key.AccessKeyID, chain.Region, chain.Endpoint.URL)
 
 	if chain.SessionToken {
 		fp = fingerprint(fp, "session", chain.MFASerial, strconv.Itoa(int(chain.SessionDuration.Seconds())))
-		name := sessionCacheName(chain)
-		e, ok, err := b.cache.Lookup(name, fp)
+		renew := opts.Renew && (chain.MFASerial == "" || b.hasSeed(chain))
+		signer := cur.Credentials
+		e, err := b.step(ctx, sessionCacheName(chain), fp, renew, opts.MFACode != "", func(ctx context.Context) (cache.Entry, error) {
+			return b.getSessionToken(ctx, client, chain, signer, fp, opts.MFACode)
+		})
 		if err != nil {
-			return cache.Credentials{}, err
+			return cache.Entry{}, err
 		}
-		if !ok {
-			if e, err = b.getSessionToken(ctx, client, chain, cur, fp); err != nil {
-				return cache.Credentials{}, err
-			}
-		}
-		cur, temporary = e.Credentials, true
+		cur, temporary = e, true
 	}
-	for _, step := range chain.Steps {
-		fp = fingerprint(fp, "role", step.RoleARN, step.ExternalID, step.SessionName, strconv.Itoa(int(step.Duration.Seconds())))
-		name := step.Profile + "/role"
-		e, ok, err := b.cache.Lookup(name, fp)
+	for _, st := range chain.Steps {
+		fp = fingerprint(fp, "role", st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())))
+		signer, chained := cur.Credentials, temporary
+		e, err := b.step(ctx, st.Profile+"/role", fp, opts.Renew, false, func(ctx context.Context) (cache.Entry, error) {
+			return b.assumeRole(ctx, client, chain, st, signer, chained, fp)
+		})
 		if err != nil {
-			return cache.Credentials{}, err
+			return cache.Entry{}, err
 		}
-		if !ok {
-			if e, err = b.assumeRole(ctx, client, chain, step, cur, temporary, fp); err != nil {
-				return cache.Credentials{}, err
-			}
-		}
-		cur, temporary = e.Credentials, true
+		cur, temporary = e, true
 	}
 	return cur, nil
 }
 
-func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *RoleChain, signer cache.Credentials, fp string) (cache.Entry, error) {
+// step returns the cached entry name/fp, or fetches it. One fetch per
+// entry runs at a time however many callers want it (a herd of
+// credential_process calls, or two profiles sharing an MFA session, makes
+// one STS call). The fetch does not inherit the caller's cancellation: a
+// caller that gives up leaves it to finish for the others.
+func (b *Broker) step(ctx context.Context, name, fp string, renew, withCode bool, fetch func(context.Context) (cache.Entry, error)) (cache.Entry, error) {
+	if e, ok, err := b.cache.LookupFor(name, fp, renew); err != nil || ok {
+		return e, err
+	}
+	key := name + "|" + fp + "|" + strconv.FormatBool(renew) + strconv.FormatBool(withCode)
+	ch := b.flights.DoChan(key, func() (any, error) {
+		// Another flight may have stored it since the lookup above.
+		if e, ok, err := b.cache.LookupFor(name, fp, renew); err != nil || ok {
+			return e, err
+		}
+		return fetch(context.WithoutCancel(ctx))
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return cache.Entry{}, r.Err
+		}
+		return r.Val.(cache.Entry), nil
+	case <-ctx.Done():
+		return cache.Entry{}, ctx.Err()
+	}
+}
+
+// hasSeed reports whether a TOTP seed is stored for the chain's device, so
+// that the MFA session can be renewed without a human.
+func (b *Broker) hasSeed(chain *RoleChain) bool {
+	sc, ok := b.codes.(*SeedCodes)
+	if !ok {
+		return true // a custom CodeSource makes codes by itself
+	}
+	_, found, err := sc.Seed(chain.Path)
+	return err == nil && found
+}
+
+func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *RoleChain, signer cache.Credentials, fp, code string) (cache.Entry, error) {
 	in := &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(int32(chain.SessionDuration.Seconds()))}
 	if chain.MFASerial != "" {
-		code, err := b.codes.Code(ctx, chain)
-		if err != nil {
-			return cache.Entry{}, fmt.Errorf("profile %s: MFA code for %s: %w", chain.Profile, chain.MFASerial, err)
+		if code == "" {
+			var err error
+			if code, err = b.codes.Code(ctx, chain); err != nil {
+				return cache.Entry{}, fmt.Errorf("profile %s: MFA code for %s: %w", chain.Profile, chain.MFASerial, err)
+			}
 		}
 		in.SerialNumber, in.TokenCode = aws.String(chain.MFASerial), aws.String(code)
 	}
@@ -277,8 +359,9 @@ func (b *Broker) forget(chain *RoleChain) {
 // was removed). It returns how many cached entries it dropped.
 func (b *Broker) Forget(profile string) (int, error) {
 	names := []string{profile + "/session", profile + "/mfa-session", profile + "/role"}
-	for _, other := range b.resolver.Config.Names() {
-		chain, err := b.resolver.Resolve(other)
+	r := b.Resolver()
+	for _, other := range r.Config.Names() {
+		chain, err := r.Resolve(other)
 		if err != nil {
 			continue // a broken profile has nothing cached
 		}
@@ -314,7 +397,7 @@ var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:root$`)
 // first IAM best practice is to never use root credentials for everyday
 // work. It returns the caller's ARN.
 func (b *Broker) CheckKey(ctx context.Context, profile string, key keystore.AccessKey, allowRoot bool) (string, error) {
-	region, ep, err := b.resolver.Locate(profile)
+	region, ep, err := b.Resolver().Locate(profile)
 	if err != nil {
 		return "", err
 	}

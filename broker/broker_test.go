@@ -140,7 +140,7 @@ type harness struct {
 	warns []string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	h := &harness{keys: keystore.NewMemory(), codes: &countingCodes{}, now: &now}
@@ -229,7 +229,7 @@ func TestCacheSurvivesANewBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second process: a new Broker over the same keystore.
-	b2, err := New(Options{Config: h.b.resolver.Config, Keys: h.keys, NewSTS: func(string, Endpoint) STS { return h.sts }, Codes: h.codes, Now: func() time.Time { return *h.now }})
+	b2, err := New(Options{Config: h.b.Resolver().Config, Keys: h.keys, NewSTS: func(string, Endpoint) STS { return h.sts }, Codes: h.codes, Now: func() time.Time { return *h.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,10 @@ type Config struct {
 	// Services holds [services NAME] sections: service id (lower case,
 	// as in the file) -> key -> value.
 	Services map[string]map[string]map[string]string
+	// Daemon is the [daemon] section.
+	Daemon DaemonSettings
+	// Access holds the [access NAME] sections, in file order.
+	Access []*AccessRule
 }
 
 // ConfigError is a problem at a line of the config file.
@@ -103,7 +107,8 @@ func ValidProfileName(name string) error {
 }
 
 // ParseConfig parses AWS shared-config syntax: [profile NAME], [default],
-// [services NAME] and [sso-session NAME] sections; key = value lines;
+// [services NAME] and [sso-session NAME] sections, and credbroker's own
+// [daemon] and [access NAME] sections; key = value lines;
 // comments starting with # or ;; indented lines continuing a key whose value
 // is empty (sub-properties, as in services sections). As in botocore, keys
 // are case-insensitive and a repeated section or key is an error.
@@ -114,8 +119,9 @@ func ParseConfig(path string, r io.Reader) (*Config, error) {
 	var (
 		lineNo   int
 		size     int
-		kind     string // "profile", "services", "ignored", ""
+		kind     string // "profile", "services", "daemon", "access", "ignored", ""
 		prof     *Profile
+		rule     *AccessRule
 		services map[string]map[string]string
 		parent   string // key whose sub-properties follow
 		seen     = map[string]int{}
@@ -150,7 +156,7 @@ func ParseConfig(path string, r io.Reader) (*Config, error) {
 			}
 			seen[header] = lineNo
 			keysSeen = map[string]int{}
-			prof, services, kind = nil, nil, ""
+			prof, services, rule, kind = nil, nil, nil, ""
 			name, isProfile := strings.CutPrefix(header, "profile ")
 			switch {
 			case header == "default":
@@ -160,6 +166,15 @@ func ParseConfig(path string, r io.Reader) (*Config, error) {
 				services = map[string]map[string]string{}
 				cfg.Services[strings.TrimPrefix(header, "services ")] = services
 				kind = "services"
+				continue
+			case header == "daemon":
+				kind = "daemon"
+				cfg.Daemon.Line = lineNo
+				continue
+			case strings.HasPrefix(header, "access "):
+				rule = &AccessRule{Name: strings.TrimPrefix(header, "access "), Line: lineNo}
+				cfg.Access = append(cfg.Access, rule)
+				kind = "access"
 				continue
 			case strings.HasPrefix(header, "sso-session "), header == "plugins", header == "preview":
 				kind = "ignored"
@@ -210,11 +225,18 @@ func ParseConfig(path string, r io.Reader) (*Config, error) {
 			}
 			continue
 		}
-		if kind == "profile" {
-			if err := prof.set(key, value); err != nil {
-				return nil, fail("%v", err)
-			}
+		var err error
+		switch kind {
+		case "profile":
+			err = prof.set(key, value)
 			prof.lines[key] = lineNo
+		case "daemon":
+			err = cfg.Daemon.set(key, value)
+		case "access":
+			err = rule.set(key, value)
+		}
+		if err != nil {
+			return nil, fail("%v", err)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -226,6 +248,11 @@ func ParseConfig(path string, r io.Reader) (*Config, error) {
 	for _, name := range cfg.Names() {
 		if err := cfg.check(cfg.Profiles[name]); err != nil {
 			return nil, err
+		}
+	}
+	for _, r := range cfg.Access {
+		if err := r.check(); err != nil {
+			return nil, &ConfigError{Path: path, Line: r.Line, Msg: err.Error()}
 		}
 	}
 	return cfg, nil

@@ -43,7 +43,7 @@ role_arn = arn:aws:iam::111122223333:role/Self
 source_profile = self
 `
 
-func parse(t *testing.T, text string) *Config {
+func parse(t testing.TB, text string) *Config {
 	t.Helper()
 	cfg, err := ParseConfig("/etc/credbroker/config", strings.NewReader(text))
 	if err != nil {

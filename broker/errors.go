@@ -43,6 +43,8 @@ var (
 	// ErrInvalidRequest: STS refused the parameters (a duration above the
 	// role's maximum, a malformed ARN).
 	ErrInvalidRequest = errors.New("request refused by STS")
+	// ErrDaemonRunning: a daemon already serves the socket.
+	ErrDaemonRunning = errors.New("daemon already running")
 )
 
 // NoAccessKeyError: the profile that starts a chain has no stored key.

@@ -68,6 +68,37 @@ func (e Entry) FreshAt(now time.Time) bool {
 	return e.Expires.Sub(now) > e.Margin()
 }
 
+// Lifetime is how long the credentials were issued for.
+func (e Entry) Lifetime() time.Duration { return e.Expires.Sub(e.Issued) }
+
+// UsableAt reports whether the entry may still be handed out when nothing
+// fresher can be had (STS in trouble): it has more than a minute left, or a
+// tenth of its lifetime for shorter ones. Credentials about to expire are
+// as useless to an SDK as expired ones.
+func (e Entry) UsableAt(now time.Time) bool {
+	return e.Expires.Sub(now) > min(time.Minute, e.Lifetime()/10)
+}
+
+// Renewal windows: a refresh-ahead scheduler renews an entry at a point
+// between RenewFrom and the moment it stops being fresh, chosen with
+// jitter so that profiles issued together are not renewed together.
+const (
+	renewFrom   = 0.75 // of the fresh part of the lifetime
+	renewSpread = 0.15
+)
+
+// RenewAt is when a scheduler should renew the entry: at 75 % to 90 % of
+// the time it stays fresh, as jitter goes from 0 to 1. Renewing there
+// leaves at least a tenth of the fresh time (and the whole refresh margin)
+// for retries before anything handed out would have less than the margin.
+func (e Entry) RenewAt(jitter float64) time.Time {
+	fresh := e.Lifetime() - e.Margin()
+	return e.Issued.Add(time.Duration(float64(fresh) * (renewFrom + renewSpread*jitter)))
+}
+
+// DueAt reports whether the entry is inside its renewal window at now.
+func (e Entry) DueAt(now time.Time) bool { return !now.Before(e.RenewAt(0)) }
+
 // Persistence stores sealed cache entries. Load reports found=false, not an
 // error, for an absent name.
 type Persistence interface {
@@ -97,6 +128,12 @@ func New(p Persistence, now func() time.Time) *Store {
 // it is fresh. A stored entry that cannot be decoded counts as a miss: the
 // caller fetches new credentials and Save replaces it.
 func (s *Store) Lookup(name, fingerprint string) (Entry, bool, error) {
+	return s.LookupFor(name, fingerprint, false)
+}
+
+// LookupFor is Lookup; with renew, an entry inside its renewal window
+// (DueAt) is a miss too, so that a refresh-ahead gets new credentials.
+func (s *Store) LookupFor(name, fingerprint string, renew bool) (Entry, bool, error) {
 	s.mu.Lock()
 	e, ok := s.mem[name]
 	s.mu.Unlock()
@@ -115,7 +152,8 @@ func (s *Store) Lookup(name, fingerprint string) (Entry, bool, error) {
 		s.mem[name] = e
 		s.mu.Unlock()
 	}
-	if e.Fingerprint != fingerprint || !e.FreshAt(s.now()) {
+	now := s.now()
+	if e.Fingerprint != fingerprint || !e.FreshAt(now) || (renew && e.DueAt(now)) {
 		return Entry{}, false, nil
 	}
 	return e, true, nil

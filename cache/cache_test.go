@@ -213,3 +213,48 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestRenewalWindowAndUsability(t *testing.T) {
+	t.Parallel()
+	e := entry(time.Hour, "fp") // fresh for 45 min
+	if got := e.RenewAt(0).Sub(t0); got != 33*time.Minute+45*time.Second {
+		t.Errorf("RenewAt(0) at +%s, want +33m45s", got)
+	}
+	if got := e.RenewAt(1).Sub(t0); got != 40*time.Minute+30*time.Second {
+		t.Errorf("RenewAt(1) at +%s, want +40m30s", got)
+	}
+	// Renewed anywhere in the window, the credentials still have more than
+	// the 15 min margin left: nothing handed out has less.
+	for _, j := range []float64{0, 0.5, 1} {
+		if left := e.Expires.Sub(e.RenewAt(j)); left <= RefreshMargin {
+			t.Errorf("jitter %v leaves %s", j, left)
+		}
+	}
+	if e.DueAt(t0.Add(33*time.Minute)) || !e.DueAt(t0.Add(34*time.Minute)) {
+		t.Error("DueAt does not start at RenewAt(0)")
+	}
+	for _, tc := range []struct {
+		left time.Duration
+		want bool
+	}{{2 * time.Minute, true}, {61 * time.Second, true}, {time.Minute, false}, {0, false}, {-time.Minute, false}} {
+		if got := e.UsableAt(e.Expires.Add(-tc.left)); got != tc.want {
+			t.Errorf("UsableAt with %s left = %v", tc.left, got)
+		}
+	}
+	short := entry(90*time.Second, "fp")
+	if !short.UsableAt(short.Expires.Add(-10*time.Second)) || short.UsableAt(short.Expires.Add(-9*time.Second)) {
+		t.Error("short-lived credentials: usable down to a tenth of their life")
+	}
+	// A renewing lookup misses an entry in its window; a plain one hits.
+	now := t0.Add(35 * time.Minute)
+	s := New(newMem(), func() time.Time { return now })
+	if err := s.Save("p", e); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.LookupFor("p", "fp", true); ok {
+		t.Error("renewing lookup returned an entry in its renewal window")
+	}
+	if _, ok, _ := s.Lookup("p", "fp"); !ok {
+		t.Error("plain lookup missed a fresh entry")
+	}
+}

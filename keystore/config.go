@@ -188,7 +188,7 @@ func keyringConfig(cfg Config, b keyring.BackendType) keyring.Config {
 		// keyring does not); possessor and user get all permissions so that
 		// the daemon can read what the CLI wrote.
 		KeyCtlScope:   "user",
-		KeyCtlPerm:    keyring.KEYCTL_PERM_ALL<<keyring.KEYCTL_PERM_PROCESS | keyring.KEYCTL_PERM_ALL<<keyring.KEYCTL_PERM_USER,
+		KeyCtlPerm:    keyCtlPerm,
 		KWalletAppID:  cfg.ServiceName,
 		KWalletFolder: cfg.ServiceName,
 		PassPrefix:    cfg.ServiceName,

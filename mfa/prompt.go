@@ -231,8 +231,8 @@ func openTerminal(path string) (*os.File, error) {
 
 // ReadSecretFromTTY writes prompt to the terminal at path ("" = /dev/tty) and reads a
 // line with echo off, for passphrases and secret keys. The terminal's previous mode is
-// restored before it returns (the process being killed while it waits, e.g. by ^C,
-// leaves echo off; the CLI should restore the terminal on SIGINT). It returns
+// restored before it returns, and also when ^C (SIGINT), SIGTERM or SIGHUP
+// interrupts the read: then the signal takes its usual effect once echo is back. It returns
 // ErrNoTerminal when there is no terminal. Spaces are kept: they may be part of a
 // passphrase.
 func ReadSecretFromTTY(path, prompt string) (string, error) {
@@ -247,7 +247,9 @@ func ReadSecretFromTTY(path, prompt string) (string, error) {
 	if _, err := io.WriteString(tty, prompt); err != nil {
 		return "", fmt.Errorf("read secret from terminal: write prompt: %w", err)
 	}
+	stop := restoreOnSignal(fd)
 	secret, err := term.ReadPassword(fd)
+	stop()
 	// The newline typed by the user was not echoed either.
 	_, _ = io.WriteString(tty, "\n")
 	defer clear(secret)

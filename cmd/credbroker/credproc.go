@@ -2,24 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/mfa"
 )
 
-// processOutput is what the AWS SDKs parse from credential_process
-// (Version 1; Expiration in RFC 3339).
-type processOutput struct {
-	Version         int    `json:"Version"`
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string `json:"SecretAccessKey"`
-	SessionToken    string `json:"SessionToken"`
-	Expiration      string `json:"Expiration"`
-}
-
 // credentialProcessTimeout bounds a call: long enough for a human to type an
-// MFA code, short enough that a hung STS does not hang the SDK forever.
+// MFA code, short enough that a hung daemon does not hang the SDK forever.
 const credentialProcessTimeout = 3 * time.Minute
 
 func newCredentialProcessCmd(a *app) *cobra.Command {
@@ -33,6 +30,12 @@ from credential_process. Put this in ~/.aws/config:
   [profile PROFILE]
   credential_process = credbroker credential-process --profile PROFILE
 
+The credentials come from the credbroker daemon, which keeps them in memory
+and refreshes them ahead of expiry. When no daemon answers, one is started in
+the background (unless CREDBROKER_NO_AUTOSTART=1). When an MFA code is needed
+and no seed is stored, the code is asked on the terminal; without one, run
+credbroker unlock PROFILE.
+
 On failure nothing is printed on stdout, one line on stderr says what is wrong
 and what to do, and the exit code is 1.`,
 		Args: cobraNoArgs,
@@ -40,27 +43,16 @@ and what to do, and the exit code is 1.`,
 			if profile == "" {
 				return usageError{c, "credential-process needs --profile PROFILE"}
 			}
-			b, err := a.broker()
-			if err != nil {
-				return err
+			if err := broker.ValidProfileName(profile); err != nil {
+				return usageError{c, err.Error()}
 			}
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
-			creds, err := b.Credentials(ctx, profile)
+			body, err := a.fetch(ctx, profile, true)
 			if err != nil {
 				return err
 			}
-			out, err := json.Marshal(processOutput{
-				Version:         1,
-				AccessKeyID:     creds.AccessKeyID,
-				SecretAccessKey: creds.SecretAccessKey,
-				SessionToken:    creds.SessionToken,
-				Expiration:      creds.Expires.UTC().Format(time.RFC3339),
-			})
-			if err != nil {
-				return err
-			}
-			_, err = a.stdout.Write(append(out, '\n'))
+			_, err = a.stdout.Write(body)
 			return err
 		},
 	}
@@ -73,4 +65,98 @@ func cobraNoArgs(c *cobra.Command, args []string) error {
 		return usageError{c, c.CommandPath() + " takes no arguments; name the profile with --profile"}
 	}
 	return nil
+}
+
+// fetch gets profile's credentials from the daemon, starting one if none
+// answers and asking for an MFA code on the terminal when the daemon needs
+// one (if prompt and there is a terminal).
+func (a *app) fetch(ctx context.Context, profile string, prompt bool) ([]byte, error) {
+	c, autostart := a.client()
+	body, err := c.Credentials(ctx, profile)
+	if errors.Is(err, broker.ErrNoDaemon) && autostart {
+		if err = c.EnsureDaemon(ctx, a.startDaemon); err == nil {
+			body, err = c.Credentials(ctx, profile)
+		}
+	}
+	if errors.Is(err, broker.ErrMFARequired) && prompt {
+		return a.unlock(ctx, c, profile, err)
+	}
+	return body, err
+}
+
+// unlock asks for a code for the device named in the daemon's mfa_required
+// answer and submits it. Without a terminal the daemon's answer stands (its
+// hint says to run credbroker unlock).
+func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, required error) ([]byte, error) {
+	var de *broker.DaemonError
+	if !errors.As(required, &de) || de.MFASerial == "" {
+		return nil, required
+	}
+	code, err := a.prompter.PromptCode(ctx, de.MFASerial)
+	if errors.Is(err, mfa.ErrNoTerminal) {
+		return nil, required
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.SubmitMFA(ctx, profile, code)
+}
+
+// client returns a client for the daemon to ask: CREDBROKER_SOCKET, else
+// the user's own daemon, else (on a server where only the system service
+// runs) the system daemon, which is never started on demand.
+func (a *app) client() (c *broker.Client, autostart bool) {
+	socket := broker.UserSocket(a.getenv)
+	autostart = a.getenv("CREDBROKER_NO_AUTOSTART") != "1"
+	if a.getenv("CREDBROKER_SOCKET") == "" {
+		if _, err := os.Stat(socket); err != nil {
+			if _, err := os.Stat(broker.SystemSocket); err == nil {
+				socket, autostart = broker.SystemSocket, false
+			}
+		}
+	}
+	return broker.NewClient(socket), autostart
+}
+
+// daemonExitError describes a daemon started on demand that exited: the
+// error and hint it printed last in its log (never a secret: the CLI
+// never prints one).
+func daemonExitError(logPath string, exit error) error {
+	data, _ := os.ReadFile(logPath)
+	msg, hint := "", ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if m, ok := strings.CutPrefix(line, "credbroker: error: "); ok {
+			msg, hint = m, ""
+		} else if h, ok := strings.CutPrefix(line, "credbroker: hint: "); ok {
+			hint = h
+		}
+	}
+	if msg == "" {
+		return fmt.Errorf("the daemon started on demand exited (%v); see %s", exit, logPath)
+	}
+	return &broker.DaemonError{Code: "daemon_failed", Message: "the daemon could not start: " + msg, Hint: hint}
+}
+
+// stateDir is $XDG_STATE_HOME/credbroker or ~/.local/state/credbroker.
+func (a *app) stateDir() string {
+	if d := a.getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "credbroker")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = os.TempDir()
+	}
+	return filepath.Join(home, ".local", "state", "credbroker")
+}
+
+// notifyDaemon tells a running daemon that profile's key or seed changed,
+// so it stops serving what it made from the old ones. No daemon: nothing
+// to tell.
+func (a *app) notifyDaemon(ctx context.Context, profile string) {
+	c, _ := a.client()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.Forget(ctx, profile); err != nil && !errors.Is(err, broker.ErrNoDaemon) {
+		a.warn("the running daemon was not told about the change: " + err.Error() + "; restart it")
+	}
 }

@@ -64,6 +64,7 @@ profile are dropped.`,
 			if _, err := b.Forget(profile); err != nil {
 				return err
 			}
+			a.notifyDaemon(c.Context(), profile)
 			fmt.Fprintf(a.stdout, "Stored access key %s of %s for profile %s in the %s keyring.\n",
 				cache.LastFour(key.AccessKeyID), arn, profile, keys.Backend())
 			return nil
@@ -288,6 +289,7 @@ recovered once removed, so this asks for confirmation on the terminal unless
 			if err != nil {
 				return err
 			}
+			a.notifyDaemon(c.Context(), profile)
 			if dropped > 0 {
 				fmt.Fprintf(a.stdout, "Dropped %d cached session(s) made from it.\n", dropped)
 			}

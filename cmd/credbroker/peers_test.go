@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // Real peers for the CLI scenarios: moto_server (an STS and IAM nobody here

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/install"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
 )
@@ -27,11 +25,13 @@ type app struct {
 
 	keys *keystore.Store
 	cfg  *broker.Config
+	// prompter asks for MFA codes on the terminal (one per process: it
+	// refuses a code typed twice).
+	prompter mfa.TTYPrompter
 }
 
 // run executes one command line and returns the exit code.
 func run(args []string, a *app) int {
-	defer restoreTerminalOnSignal()()
 	ctx := context.Background()
 	root := newRootCmd(a)
 	root.SetArgs(args)
@@ -58,39 +58,6 @@ func run(args []string, a *app) int {
 	return 1
 }
 
-// restoreTerminalOnSignal makes ^C during a prompt without echo leave the
-// terminal as it was: it saves the terminal's state and, on SIGINT or
-// SIGTERM, restores it and exits 130. Without a terminal it does nothing
-// and signals keep their default effect.
-func restoreTerminalOnSignal() (stop func()) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return func() {}
-	}
-	state, err := term.GetState(int(tty.Fd()))
-	if err != nil {
-		tty.Close()
-		return func() {}
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-sigs:
-			_ = term.Restore(int(tty.Fd()), state)
-			_, _ = tty.WriteString("\n")
-			os.Exit(130)
-		case <-done:
-		}
-	}()
-	return func() {
-		signal.Stop(sigs)
-		close(done)
-		tty.Close()
-	}
-}
-
 func newRootCmd(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "credbroker",
@@ -115,7 +82,9 @@ $CREDBROKER_FILE_PASSPHRASE or asks for the passphrase on the terminal.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{c, err.Error()}
 	})
-	root.AddCommand(newAddCmd(a), newListCmd(a), newRemoveCmd(a), newTOTPCmd(a), newCredentialProcessCmd(a))
+	root.AddCommand(newAddCmd(a), newListCmd(a), newRemoveCmd(a), newTOTPCmd(a), newCredentialProcessCmd(a),
+		newDaemonCmd(a), newUnlockCmd(a), newStatusCmd(a))
+	root.AddCommand(newServiceCmd(a))
 	return root
 }
 
@@ -168,6 +137,17 @@ func (a *app) config() (*broker.Config, error) {
 func (a *app) keystore() (*keystore.Store, error) {
 	if a.keys == nil {
 		cfg := keystore.ConfigFromEnv(a.getenv)
+		if cfg.FilePassphrase == "" {
+			// The system service gets its passphrase as a systemd
+			// credential (LoadCredential=), never in its environment.
+			p, found, err := install.PassphraseFromCredentials(a.getenv)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				cfg.FilePassphrase = p
+			}
+		}
 		cfg.Passphrase = func(prompt string) (string, error) {
 			p, err := mfa.ReadSecretFromTTY("", prompt+": ")
 			if errors.Is(err, mfa.ErrNoTerminal) {
@@ -196,7 +176,7 @@ func (a *app) broker() (*broker.Broker, error) {
 	return broker.New(broker.Options{
 		Config:   cfg,
 		Keys:     keys,
-		Prompter: &mfa.TTYPrompter{},
+		Prompter: &a.prompter,
 		Getenv:   a.getenv,
 		Warn:     a.warn,
 	})
@@ -207,44 +187,14 @@ func (a *app) warn(msg string) { fmt.Fprintf(a.stderr, "credbroker: warning: %s\
 // describe turns an error into one line and, where it helps, the command
 // that fixes it.
 func describe(err error) (msg, hint string) {
-	msg = err.Error()
 	var usage usageError
-	var unknown *broker.UnknownProfileError
-	var cfgErr *broker.ConfigError
-	var cycle *broker.CycleError
-	var stsErr *broker.STSError
-	var noKey *broker.NoAccessKeyError
 	var noSeed noSeedError
 	switch {
 	case errors.As(err, &usage):
-		return msg, "run: " + usage.cmd.CommandPath() + " --help"
-	case errors.As(err, &unknown):
-		return msg, "add a [profile " + unknown.Name + "] section to " + unknown.ConfigPath + " or run: credbroker add " + unknown.Name
-	case errors.As(err, &cycle):
-		return msg, "make one profile of the loop use its own key (no source_profile)"
-	case errors.As(err, &cfgErr):
-		return msg, "fix the line and try again"
-	case errors.As(err, &noKey):
-		return msg, "run: credbroker add " + noKey.Source
-	case errors.Is(err, broker.ErrRootKey):
-		return msg, "create an IAM user with least privilege and store its key instead; --allow-root overrides this"
-	case errors.As(err, &stsErr):
-		switch {
-		case errors.Is(err, broker.ErrKeyRejected):
-			return msg, "the stored key was deleted, deactivated or mistyped: run credbroker add " + stsErr.Profile
-		case errors.Is(err, broker.ErrMFARefused):
-			return msg, "nothing was retried (repeated failures can lock the device); check the clock and the seed (credbroker totp code " + stsErr.Profile + " against your authenticator)"
-		case errors.Is(err, broker.ErrSTSUnreachable):
-			return msg, "check the network and AWS_ENDPOINT_URL_STS / endpoint_url"
-		case errors.Is(err, broker.ErrAccessDenied):
-			return msg, "check the role's trust policy and the caller's sts:AssumeRole permission"
-		}
-	case errors.Is(err, broker.ErrMFARequired):
-		return msg, "store the device's seed (credbroker totp add PROFILE) or run the command in a terminal"
+		return err.Error(), "run: " + usage.cmd.CommandPath() + " --help"
 	case errors.As(err, &noSeed):
-		return msg, "run: credbroker totp add " + noSeed.profile + " < seed.txt"
-	case errors.Is(err, keystore.ErrWrongPassphrase):
-		return msg, "check CREDBROKER_FILE_PASSPHRASE"
+		return err.Error(), "run: credbroker totp add " + noSeed.profile + " < seed.txt"
 	}
-	return msg, ""
+	msg, hint, _ = broker.Explain(err)
+	return msg, hint
 }

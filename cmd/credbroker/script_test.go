@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -12,12 +14,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/credbroker/credbroker/broker"
 )
 
 func TestMain(m *testing.M) {
@@ -80,6 +85,18 @@ func TestScripts(t *testing.T) {
 			env.Defer(proxy.Close)
 			env.Values[proxyKey] = proxy
 			env.Values[stateKey] = &scriptState{values: map[string]string{}}
+			// A short folder for the daemon's socket (a socket path has at
+			// most 103 bytes; $WORK is longer).
+			sockDir, err := os.MkdirTemp("", "cb")
+			if err != nil {
+				return err
+			}
+			socket := filepath.Join(sockDir, "broker.sock")
+			env.Setenv("CREDBROKER_SOCKET", socket)
+			env.Defer(func() {
+				stopDaemon(socket)
+				os.RemoveAll(sockDir)
+			})
 			home := filepath.Join(env.WorkDir, "home")
 			if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
 				return err
@@ -115,8 +132,34 @@ func TestScripts(t *testing.T) {
 			"stscount":         cmdSTSCount,
 			"sts-backend":      cmdSTSBackend,
 			"leakscan":         cmdLeakscan,
+			"daemon-stop": func(ts *testscript.TestScript, neg bool, args []string) {
+				stopDaemon(ts.Getenv("CREDBROKER_SOCKET"))
+			},
 		},
 	})
+}
+
+// stopDaemon stops the daemon serving socket, if any: SIGTERM, then
+// SIGKILL if it has not gone within five seconds.
+func stopDaemon(socket string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := broker.NewClient(socket).Status(ctx)
+	if err != nil {
+		return
+	}
+	p, err := os.FindProcess(st.PID)
+	if err != nil {
+		return
+	}
+	_ = p.Signal(syscall.SIGTERM)
+	for i := 0; i < 100; i++ {
+		if p.Signal(syscall.Signal(0)) != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = p.Kill()
 }
 
 func proxyOf(ts *testscript.TestScript) *stsProxy { return ts.Value(proxyKey).(*stsProxy) }
@@ -219,7 +262,7 @@ func lookPath(ts *testscript.TestScript, name string) string {
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "WORK", "TMPDIR", "AWS_ENDPOINT_URL_STS", "AWS_CONFIG_FILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-		"CREDBROKER_CONFIG", "CREDBROKER_KEYRING", "CREDBROKER_FILE_DIR", "CREDBROKER_FILE_PASSPHRASE"} {
+		"CREDBROKER_CONFIG", "CREDBROKER_KEYRING", "CREDBROKER_FILE_DIR", "CREDBROKER_FILE_PASSPHRASE", "CREDBROKER_SOCKET", "CREDBROKER_NO_AUTOSTART"} {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
 	return env
@@ -331,6 +374,10 @@ func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	files, leaks, err := findLeaks(ts.Getenv("WORK"), secrets)
 	ts.Check(err)
+	n, sockLeaks, err := findLeaks(filepath.Dir(ts.Getenv("CREDBROKER_SOCKET")), secrets)
+	ts.Check(err)
+	files += n
+	leaks = append(leaks, sockLeaks...)
 	if len(leaks) > 0 {
 		ts.Fatalf("these files hold a secret in plain text: %s", strings.Join(leaks, ", "))
 	}

@@ -72,6 +72,7 @@ factor against stolen keys, not against a stolen machine; choose accordingly.`,
 			if err := keys.Put(keystore.KindTOTPSeed, profile, []byte(seed.Encode())); err != nil {
 				return fmt.Errorf("store TOTP seed of profile %s: %w", profile, err)
 			}
+			a.notifyDaemon(c.Context(), profile)
 			if !seed.AWSCompatible() {
 				a.warn(fmt.Sprintf("AWS virtual MFA devices use SHA1, 6 digits and 30 s steps; this seed is %s", seed))
 			}

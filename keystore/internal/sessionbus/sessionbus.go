@@ -18,6 +18,7 @@ package sessionbus
 import (
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Disabled is the address set when there is no session bus: an unknown
@@ -41,12 +42,19 @@ func init() {
 	_ = os.Setenv("DBUS_SESSION_BUS_ADDRESS", Disabled)
 }
 
-// Restore puts DBUS_SESSION_BUS_ADDRESS back as the process received it, for
-// child processes that should see the caller's environment.
-func Restore() {
-	if originalSet {
-		_ = os.Setenv("DBUS_SESSION_BUS_ADDRESS", Original)
-	} else {
-		_ = os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
+// Environ is os.Environ with DBUS_SESSION_BUS_ADDRESS as the process
+// received it.
+func Environ() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			continue
+		}
+		out = append(out, kv)
 	}
+	if originalSet {
+		out = append(out, "DBUS_SESSION_BUS_ADDRESS="+Original)
+	}
+	return out
 }

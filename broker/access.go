@@ -1,0 +1,221 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"os/user"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// DaemonSettings is the [daemon] section of the config file.
+type DaemonSettings struct {
+	// SocketGroup may connect to the system daemon's socket (mode 0660).
+	SocketGroup string
+	// AuditLog is where grants and refusals are appended ("" = default).
+	AuditLog string
+	Line     int
+}
+
+func (d *DaemonSettings) set(key, value string) error {
+	switch key {
+	case "socket_group":
+		d.SocketGroup = value
+	case "audit_log":
+		if !filepath.IsAbs(value) {
+			return fmt.Errorf("audit_log %q must be an absolute path", clip(value))
+		}
+		d.AuditLog = value
+	default:
+		return fmt.Errorf("unknown key %s in [daemon] (known: socket_group, audit_log)", key)
+	}
+	return nil
+}
+
+// AccessRule is an [access NAME] section: which local users and groups may
+// (or, with effect = deny, may not) fetch which profiles.
+//
+//	[access ci]
+//	users = ci, deploy
+//	groups = builders
+//	profiles = ci-*, staging
+//	effect = allow
+type AccessRule struct {
+	Name string
+	Line int
+	Deny bool
+	// Users and Groups are names or numeric ids.
+	Users, Groups []string
+	// Profiles are globs (path.Match syntax: *, ?, [a-z]).
+	Profiles []string
+}
+
+func (r *AccessRule) set(key, value string) error {
+	switch key {
+	case "effect":
+		switch strings.ToLower(value) {
+		case "allow":
+			r.Deny = false
+		case "deny":
+			r.Deny = true
+		default:
+			return fmt.Errorf("access %s: effect %q must be allow or deny", r.Name, clip(value))
+		}
+	case "users":
+		r.Users = splitList(value)
+	case "groups":
+		r.Groups = splitList(value)
+	case "profiles":
+		r.Profiles = splitList(value)
+		for _, p := range r.Profiles {
+			if _, err := path.Match(p, ""); err != nil {
+				return fmt.Errorf("access %s: profiles: %q is not a valid glob", r.Name, clip(p))
+			}
+		}
+	default:
+		return fmt.Errorf("access %s: unknown key %s (known: effect, users, groups, profiles)", r.Name, key)
+	}
+	return nil
+}
+
+func (r *AccessRule) check() error {
+	if len(r.Users) == 0 && len(r.Groups) == 0 {
+		return fmt.Errorf("access %s: name users or groups", r.Name)
+	}
+	if len(r.Profiles) == 0 {
+		return fmt.Errorf("access %s: name profiles (globs such as prod-*, or * for all)", r.Name)
+	}
+	return nil
+}
+
+func splitList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+}
+
+// Access decides which local account may fetch which profile: an explicit
+// deny wins, then an allow, else deny, as IAM evaluates policies. The
+// daemon's own user is allowed unless a rule denies it; nobody else is
+// allowed without a rule.
+type Access struct {
+	owner uint32
+	rules []compiledRule
+}
+
+type compiledRule struct {
+	name     string
+	deny     bool
+	uids     map[uint32]bool
+	gids     map[uint32]bool
+	profiles []string
+}
+
+// NameLookup resolves user and group names to ids (os/user in production).
+type NameLookup struct {
+	User  func(name string) (uint32, error)
+	Group func(name string) (uint32, error)
+}
+
+// SystemLookup resolves names with os/user.
+var SystemLookup = NameLookup{
+	User: func(name string) (uint32, error) {
+		u, err := user.Lookup(name)
+		if err != nil {
+			return 0, err
+		}
+		id, err := strconv.ParseUint(u.Uid, 10, 32)
+		return uint32(id), err
+	},
+	Group: func(name string) (uint32, error) {
+		g, err := user.LookupGroup(name)
+		if err != nil {
+			return 0, err
+		}
+		id, err := strconv.ParseUint(g.Gid, 10, 32)
+		return uint32(id), err
+	},
+}
+
+// NewAccess compiles rules for a daemon running as owner. Names are
+// resolved once, here: an unknown user or group is an error naming the
+// rule's line.
+func NewAccess(cfg *Config, owner uint32, lookup NameLookup) (*Access, error) {
+	a := &Access{owner: owner}
+	for _, r := range cfg.Access {
+		c := compiledRule{name: r.Name, deny: r.Deny, uids: map[uint32]bool{}, gids: map[uint32]bool{}, profiles: r.Profiles}
+		for _, u := range r.Users {
+			id, err := resolveID(u, lookup.User)
+			if err != nil {
+				return nil, &ConfigError{Path: cfg.Path, Line: r.Line, Msg: fmt.Sprintf("access %s: unknown user %s", r.Name, u)}
+			}
+			c.uids[id] = true
+		}
+		for _, g := range r.Groups {
+			id, err := resolveID(g, lookup.Group)
+			if err != nil {
+				return nil, &ConfigError{Path: cfg.Path, Line: r.Line, Msg: fmt.Sprintf("access %s: unknown group %s", r.Name, g)}
+			}
+			c.gids[id] = true
+		}
+		a.rules = append(a.rules, c)
+	}
+	return a, nil
+}
+
+func resolveID(s string, lookup func(string) (uint32, error)) (uint32, error) {
+	if id, err := strconv.ParseUint(s, 10, 32); err == nil {
+		return uint32(id), nil
+	}
+	if lookup == nil {
+		return 0, errors.New("no lookup")
+	}
+	return lookup(s)
+}
+
+// Decide says whether peer may fetch profile, and why.
+func (a *Access) Decide(peer Peer, profile string) (allow bool, reason string) {
+	allowedBy := ""
+	for _, r := range a.rules {
+		if !r.matches(peer, profile) {
+			continue
+		}
+		if r.deny {
+			return false, "denied by access rule " + r.name
+		}
+		if allowedBy == "" {
+			allowedBy = "allowed by access rule " + r.name
+		}
+	}
+	switch {
+	case allowedBy != "":
+		return true, allowedBy
+	case peer.UID == a.owner:
+		return true, "the daemon's own user"
+	}
+	return false, fmt.Sprintf("no access rule allows uid %d to fetch profile %s", peer.UID, profile)
+}
+
+func (r compiledRule) matches(peer Peer, profile string) bool {
+	if !r.principal(peer) {
+		return false
+	}
+	for _, p := range r.profiles {
+		if ok, _ := path.Match(p, profile); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (r compiledRule) principal(peer Peer) bool {
+	if r.uids[peer.UID] || r.gids[peer.GID] {
+		return true
+	}
+	for _, g := range peer.Groups {
+		if r.gids[g] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,662 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a settable clock with timers that fire when the test moves
+// time past them.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c       *fakeClock
+	at      time.Time
+	f       func()
+	stopped bool
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.stopped
+	t.stopped = true
+	return was
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+// advance moves the clock to now+d, firing due timers in order (each one
+// runs to completion, as a refresh would).
+func (c *fakeClock) advance(d time.Duration) {
+	end := c.Now().Add(d)
+	for {
+		c.mu.Lock()
+		sort.Slice(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
+		var next *fakeTimer
+		for i, t := range c.timers {
+			if t.stopped {
+				continue
+			}
+			if !t.at.After(end) {
+				next = t
+				c.timers = append(c.timers[:i:i], c.timers[i+1:]...)
+			}
+			break
+		}
+		if next == nil {
+			c.now = end
+			c.timers = slicesFilter(c.timers)
+			c.mu.Unlock()
+			return
+		}
+		if next.at.After(c.now) {
+			c.now = next.at
+		}
+		c.mu.Unlock()
+		next.f()
+	}
+}
+
+func slicesFilter(ts []*fakeTimer) []*fakeTimer {
+	out := ts[:0]
+	for _, t := range ts {
+		if !t.stopped {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+type daemonHarness struct {
+	*harness
+	d     *Daemon
+	clock *fakeClock
+	audit string
+}
+
+func newDaemonHarness(t testing.TB, extraConfig string) *daemonHarness {
+	t.Helper()
+	h := newHarness(t)
+	clock := &fakeClock{now: *h.now}
+	// The broker and the fake STS read the same clock.
+	h.sts.now = clock.Now
+	cfg := parse(t, testConfig+extraConfig)
+	b, err := New(Options{Config: cfg, Keys: h.keys, NewSTS: func(string, Endpoint) STS { return h.sts }, Codes: h.codes, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.b = b
+	auditPath := filepath.Join(t.TempDir(), "audit.log")
+	audit, err := OpenAuditLog(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { audit.Close() })
+	lookup := NameLookup{
+		User:  func(n string) (uint32, error) { return map[string]uint32{"alice": 1000, "bob": 1001}[n], nil },
+		Group: func(n string) (uint32, error) { return map[string]uint32{"devs": 2000}[n], nil },
+	}
+	d, err := NewDaemon(DaemonOptions{Broker: b, Config: cfg, Audit: audit, Owner: 1000, Lookup: lookup,
+		Now: clock.Now, Jitter: func() float64 { return 0.5 }, AfterFunc: clock.AfterFunc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &daemonHarness{harness: h, d: d, clock: clock, audit: auditPath}
+}
+
+var alice = Peer{UID: 1000, GID: 1000, PID: 4242}
+
+// get calls the daemon's API as peer.
+func (h *daemonHarness) get(peer Peer, path string) *httptest.ResponseRecorder {
+	return h.call(peer, http.MethodGet, path, "")
+}
+
+func (h *daemonHarness) call(peer Peer, method, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, "http://credbroker"+path, strings.NewReader(body))
+	req = req.WithContext(context.WithValue(req.Context(), peerKey{}, &peerInfo{peer: peer}))
+	rec := httptest.NewRecorder()
+	h.d.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func decodeCreds(t *testing.T, rec *httptest.ResponseRecorder) ProcessOutput {
+	t.Helper()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+	}
+	var out ProcessOutput
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Version != 1 || out.AccessKeyID == "" {
+		t.Fatalf("not credential_process JSON: %s (%v)", rec.Body, err)
+	}
+	return out
+}
+
+func TestDaemonServesFromMemory(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	first := decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
+	if h.sts.ops() != "GetSessionToken,AssumeRole" {
+		t.Fatalf("calls = %s", h.sts.ops())
+	}
+	h.sts.reset()
+	for range 100 {
+		if got := decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod")); got != first {
+			t.Fatalf("a cached call returned other credentials")
+		}
+	}
+	if h.sts.ops() != "" {
+		t.Fatalf("cached calls reached STS: %s", h.sts.ops())
+	}
+}
+
+// TestDaemonHerd: many callers at once on a cold cache make one
+// GetSessionToken and one AssumeRole, and all get the same credentials.
+func TestDaemonHerd(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	var gate sync.WaitGroup
+	gate.Add(1)
+	h.sts.fail = func(c fakeCall) error { gate.Wait(); return nil } // hold STS until all are waiting
+	var wg sync.WaitGroup
+	results := make([]ProcessOutput, 200)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := h.get(alice, "/v1/credentials?profile=prod")
+			if rec.Code == http.StatusOK {
+				_ = json.Unmarshal(rec.Body.Bytes(), &results[i])
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	gate.Done()
+	wg.Wait()
+	if got := h.sts.ops(); got != "GetSessionToken,AssumeRole" {
+		t.Fatalf("calls = %s, want one of each", got)
+	}
+	for i, r := range results {
+		if r != results[0] || r.AccessKeyID == "" {
+			t.Fatalf("caller %d got %+v", i, r)
+		}
+	}
+}
+
+// TestDaemonRefreshesAhead runs a day of fake time with requests every
+// few minutes: while STS is healthy, nothing handed out ever has less than
+// the 15-minute margin left, and only the role is renewed (the 8 h MFA
+// session without a stored seed is kept until it must be replaced).
+func TestDaemonRefreshesAhead(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	for step := 0; step < 24*60/7; step++ {
+		out := decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
+		exp, err := time.Parse(time.RFC3339, out.Expiration)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left := exp.Sub(h.clock.Now()); left < 15*time.Minute {
+			t.Fatalf("after %d min handed out credentials with %s left", step*7, left)
+		}
+		h.clock.advance(7 * time.Minute)
+	}
+	// A day of 1 h roles renewed at about 40 min: ~36 AssumeRoles, and
+	// 3 MFA sessions of 8 h, each asking for one code.
+	ars := strings.Count(h.sts.ops(), "AssumeRole")
+	if ars < 30 || ars > 45 {
+		t.Errorf("%d AssumeRole in a day", ars)
+	}
+	if h.codes.n < 3 || h.codes.n > 4 {
+		t.Errorf("%d MFA codes in a day, want about 3", h.codes.n)
+	}
+}
+
+func TestDaemonRidesOutSTSTrouble(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	good := decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain")) // 1 h session
+	down := true
+	h.sts.fail = func(fakeCall) error {
+		if down {
+			return apiError("ServiceUnavailable", "Service is unavailable")
+		}
+		return nil
+	}
+	// Past the renewal point and the margin: STS fails, the cached
+	// credentials are served while usable.
+	h.clock.advance(50 * time.Minute)
+	if got := decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain")); got != good {
+		t.Fatal("did not serve the still-valid credentials while STS is down")
+	}
+	// After expiry (less than a minute left counts): a clear error, never
+	// the expired keys.
+	h.clock.advance(9*time.Minute + 30*time.Second)
+	rec := h.get(alice, "/v1/credentials?profile=plain")
+	if rec.Code != http.StatusServiceUnavailable || strings.Contains(rec.Body.String(), good.SecretAccessKey) {
+		t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+	}
+	var de DaemonError
+	_ = json.Unmarshal(rec.Body.Bytes(), &de)
+	if de.Code != "sts_unavailable" || !strings.Contains(de.Message, "ServiceUnavailable") {
+		t.Errorf("error = %+v", de)
+	}
+	// STS comes back: the scheduled retry (backoff) succeeds, no restart.
+	down = false
+	h.clock.advance(6 * time.Minute)
+	fresh := decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain"))
+	if fresh == good {
+		t.Fatal("still the old credentials after STS came back")
+	}
+}
+
+func TestDaemonBackoffIsBounded(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain"))
+	h.sts.fail = func(fakeCall) error { return apiError("Throttling", "Rate exceeded") }
+	h.sts.reset()
+	// Two hours of STS throttling: retries back off exponentially (capped
+	// at 5 min), never a tight loop.
+	h.clock.advance(2 * time.Hour)
+	n := strings.Count(h.sts.ops(), "GetSessionToken")
+	if n < 10 || n > 40 {
+		t.Errorf("%d attempts in 2 h of throttling", n)
+	}
+}
+
+func TestDaemonTerminalErrorsStopRetries(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	h.sts.fail = func(fakeCall) error {
+		return apiError("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+	}
+	rec := h.get(alice, "/v1/credentials?profile=prod")
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), `"code":"mfa_refused"`) {
+		t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+	}
+	// Nothing retries a refused code: not callers, not the scheduler.
+	for range 5 {
+		h.get(alice, "/v1/credentials?profile=prod")
+	}
+	h.clock.advance(3 * time.Hour)
+	if n := strings.Count(h.sts.ops(), "GetSessionToken"); n != 1 || h.codes.n != 1 {
+		t.Fatalf("%d GetSessionToken, %d codes after a refused code", n, h.codes.n)
+	}
+	// A human unlocks with a new code: served again.
+	h.sts.fail = nil
+	rec = h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"123456"}`)
+	decodeCreds(t, rec)
+	if h.sts.calls[len(h.sts.calls)-2].Code != "123456" {
+		t.Errorf("the submitted code was not used: %+v", h.sts.calls)
+	}
+	decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
+}
+
+func TestDaemonMFARequiredNamesTheDevice(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	h.d.b.codes = &SeedCodes{Keys: h.keys} // no seed, no prompter
+	rec := h.get(alice, "/v1/credentials?profile=prod")
+	var de DaemonError
+	_ = json.Unmarshal(rec.Body.Bytes(), &de)
+	if rec.Code != http.StatusUnauthorized || de.Code != "mfa_required" || de.MFASerial != "arn:aws:iam::123456789012:mfa/alice" || de.Hint != "run: credbroker unlock prod" {
+		t.Fatalf("HTTP %d: %+v", rec.Code, de)
+	}
+	if h.sts.ops() != "" {
+		t.Errorf("asked STS without a code: %s", h.sts.ops())
+	}
+	if rec := h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"12345"}`); rec.Code != http.StatusBadRequest {
+		t.Errorf("a 5-digit code: HTTP %d", rec.Code)
+	}
+	decodeCreds(t, h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"654321"}`))
+	decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
+	if h.sts.ops() != "GetSessionToken,AssumeRole" {
+		t.Errorf("calls = %s", h.sts.ops())
+	}
+}
+
+func TestDaemonAccessRules(t *testing.T) {
+	t.Parallel()
+	rules := `
+[access devs]
+groups = devs
+profiles = plain, dev-*
+[access no-bob-plain]
+users = bob
+profiles = plain
+effect = deny
+[access owner-not-direct]
+users = 1000
+profiles = direct
+effect = deny
+`
+	h := newDaemonHarness(t, rules)
+	bob := Peer{UID: 1001, GID: 1001, Groups: []uint32{2000}, PID: 77}
+	carol := Peer{UID: 1002, GID: 2000, PID: 78}
+	mallory := Peer{UID: 65534, GID: 65534, PID: 79}
+	for _, tc := range []struct {
+		peer    Peer
+		profile string
+		want    int
+	}{
+		{alice, "prod", http.StatusOK},              // the daemon's own user
+		{alice, "direct", http.StatusForbidden},     // ... unless a rule denies it
+		{carol, "plain", http.StatusOK},             // primary group devs
+		{bob, "plain", http.StatusForbidden},        // devs allows, bob's deny wins
+		{bob, "prod", http.StatusForbidden},         // no rule
+		{mallory, "plain", http.StatusForbidden},    // nobody
+		{mallory, "../etc", http.StatusBadRequest},  // not a profile name
+		{carol, "dev-unknown", http.StatusNotFound}, // allowed, but no such profile
+	} {
+		rec := h.get(tc.peer, "/v1/credentials?profile="+tc.profile)
+		if rec.Code != tc.want {
+			t.Errorf("uid %d, %s: HTTP %d, want %d: %s", tc.peer.UID, tc.profile, rec.Code, tc.want, rec.Body)
+		}
+	}
+	// Status lists only what the caller may fetch.
+	var st Status
+	_ = json.Unmarshal(h.get(carol, "/v1/status").Body.Bytes(), &st)
+	var names []string
+	for _, p := range st.Profiles {
+		names = append(names, p.Profile)
+	}
+	if strings.Join(names, ",") != "plain" {
+		t.Errorf("carol's status shows %v", names)
+	}
+	// Every grant and refusal is in the audit log, with no secret.
+	recs := readAudit(t, h, 8)
+	var denies, grants int
+	for _, r := range recs {
+		switch r.Decision {
+		case "deny":
+			denies++
+		case "grant":
+			grants++
+		}
+		if r.Decision == "deny" && r.UID == 65534 && r.Profile == "plain" && !strings.Contains(r.Reason, "no access rule allows uid 65534") {
+			t.Errorf("refusal reason: %q", r.Reason)
+		}
+	}
+	if denies != 4 || grants < 2 {
+		t.Errorf("audit: %d denies, %d grants: %+v", denies, grants, recs)
+	}
+}
+
+// readAudit waits until the audit log holds at least want records (it is
+// written asynchronously) and returns them.
+func readAudit(t *testing.T, h *daemonHarness, want int) []AuditRecord {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	var recs []AuditRecord
+	for {
+		data, err := os.ReadFile(h.audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = recs[:0]
+		sc := bufio.NewScanner(strings.NewReader(string(data)))
+		for sc.Scan() {
+			var r AuditRecord
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatalf("audit line is not JSON: %v", err)
+			}
+			recs = append(recs, r)
+		}
+		// The fake STS issues secrets named secret-N and token-N.
+		if strings.Contains(string(data), "secret-") || strings.Contains(string(data), "token-") {
+			t.Fatal("the audit log holds a secret")
+		}
+		if len(recs) >= want || time.Now().After(deadline) {
+			return recs
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDaemonCallerGivingUpDoesNotCancelRefresh(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	release := make(chan struct{})
+	h.sts.fail = func(fakeCall) error { <-release; return nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.d.credentials(ctx, "plain")
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the caller that gave up got %v", err)
+	}
+	close(release)
+	// The refresh finished for the next caller without a second call.
+	if _, err := h.d.credentials(context.Background(), "plain"); err != nil {
+		t.Fatal(err)
+	}
+	if h.sts.ops() != "GetSessionToken" {
+		t.Errorf("calls = %s", h.sts.ops())
+	}
+}
+
+func TestDaemonForgetAndBadRequests(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain"))
+	if rec := h.call(alice, http.MethodPost, "/v1/forget", `{"profile":"plain"}`); rec.Code != http.StatusOK {
+		t.Fatalf("forget: HTTP %d %s", rec.Code, rec.Body)
+	}
+	h.sts.reset()
+	decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain"))
+	if h.sts.ops() != "GetSessionToken" {
+		t.Errorf("after forget: calls = %s", h.sts.ops())
+	}
+	for _, tc := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{http.MethodPost, "/v1/mfa", `not json`, http.StatusBadRequest},
+		{http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"123456","extra":1}`, http.StatusBadRequest},
+		{http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"` + strings.Repeat("1", 10000) + `"}`, http.StatusBadRequest},
+		{http.MethodGet, "/v1/credentials", "", http.StatusBadRequest},
+		{http.MethodDelete, "/v1/credentials?profile=prod", "", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/v2/anything", "", http.StatusNotFound},
+		{http.MethodGet, "/v1/health", "", http.StatusOK},
+	} {
+		if rec := h.call(alice, tc.method, tc.path, tc.body); rec.Code != tc.want {
+			t.Errorf("%s %s: HTTP %d, want %d", tc.method, tc.path, rec.Code, tc.want)
+		}
+	}
+	// A request without peer credentials is refused.
+	req := httptest.NewRequest(http.MethodGet, "http://credbroker/v1/credentials?profile=plain", nil)
+	rec := httptest.NewRecorder()
+	h.d.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("no peer: HTTP %d", rec.Code)
+	}
+}
+
+// serveOnSocket runs the daemon on a real socket for the tests that need
+// the kernel in the loop.
+func serveOnSocket(t *testing.T, h *daemonHarness) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cbd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	h.d.opts.Socket = filepath.Join(dir, "broker.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.d.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	c := NewClient(h.d.opts.Socket)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Health(context.Background()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("daemon did not come up")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return h.d.opts.Socket
+}
+
+func TestDaemonOnSocket(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	// Over a real socket the kernel says who calls: this test's own user.
+	access, err := NewAccess(h.d.cfg.Load(), uint32(os.Getuid()), SystemLookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.d.access.Store(access)
+	socket := serveOnSocket(t, h)
+	fi, err := os.Stat(socket)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode %v, %v", fi.Mode(), err)
+	}
+	c := NewClient(socket)
+	body, err := c.Credentials(context.Background(), "prod")
+	if err != nil || !strings.HasPrefix(string(body), `{"Version":1,`) {
+		t.Fatalf("Credentials = %s, %v", body, err)
+	}
+	// A second daemon on the same socket is refused; the first keeps serving.
+	_, err = listenUnix(socket, false, "")
+	if !errors.Is(err, ErrDaemonRunning) {
+		t.Fatalf("second daemon: %v", err)
+	}
+	// Garbage, truncated and oversized requests: the daemon keeps serving.
+	for _, junk := range []string{
+		"\x00\x01\x02garbage\r\n\r\n",
+		"GET /v1/credentials?profile=prod HTTP/1.1\r\nHost: x\r\n", // truncated, then closed
+		"GET /v1/credentials?profile=prod HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 64<<10) + "\r\n\r\n",
+		"POST /v1/mfa HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n" + strings.Repeat("{", 8192),
+	} {
+		conn, err := net.Dial("unix", socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(conn, junk)
+		_ = conn.(*net.UnixConn).CloseWrite() // the request ends here, whole or not
+		_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_, _ = io.ReadAll(conn)
+		conn.Close()
+	}
+	if _, err := c.Credentials(context.Background(), "prod"); err != nil {
+		t.Fatalf("after junk: %v", err)
+	}
+	// The socket's peer is the kernel's word: this process.
+	var st Status
+	stp, err := c.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = *stp
+	if st.PID != os.Getpid() || len(st.Profiles) == 0 {
+		t.Errorf("status = %+v", st)
+	}
+	recs := readAudit(t, h, 1)
+	if recs[0].UID != uint32(os.Getuid()) || recs[0].PID != os.Getpid() {
+		t.Errorf("audit record = %+v", recs[0])
+	}
+}
+
+func TestStaleSocketReplaced(t *testing.T) {
+	t.Parallel()
+	dir, err := os.MkdirTemp("", "cbs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "broker.sock")
+	// A socket file nobody listens on (a daemon killed with -9).
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	ln, err := listenUnix(path, false, "")
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	ln.Close()
+	// A folder others can write to is refused.
+	open := filepath.Join(dir, "open")
+	if err := os.Mkdir(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(open, 0o777)
+	if _, err := listenUnix(filepath.Join(open, "s"), false, ""); err == nil || !strings.Contains(err.Error(), "writable by others") {
+		t.Errorf("open folder: %v", err)
+	}
+	if _, err := listenUnix("/tmp/"+strings.Repeat("x", 120), false, ""); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("long path: %v", err)
+	}
+}
+
+// FuzzDaemonRequest feeds arbitrary requests to the daemon's handler: it
+// must answer each without panicking, and still serve afterwards.
+func FuzzDaemonRequest(f *testing.F) {
+	for _, seed := range []string{
+		"GET /v1/credentials?profile=prod HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /v1/mfa HTTP/1.1\r\nHost: x\r\nContent-Length: 35\r\n\r\n{\"profile\":\"prod\",\"code\":\"123456\"}",
+		"POST /v1/forget HTTP/1.1\r\nHost: x\r\nContent-Length: 18\r\n\r\n{\"profile\":\"prod\"}",
+		"GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /v1/credentials?profile=%00%ff HTTP/1.1\r\nHost: x\r\n\r\n",
+		"\x00\x01",
+	} {
+		f.Add([]byte(seed))
+	}
+	h := newDaemonHarness(f, "")
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(string(raw))))
+		if err != nil {
+			return // the server would answer 400 itself
+		}
+		req = req.WithContext(context.WithValue(context.Background(), peerKey{}, &peerInfo{peer: alice}))
+		rec := httptest.NewRecorder()
+		h.d.Handler().ServeHTTP(rec, req)
+		if rec.Code == 0 {
+			t.Fatal("no answer")
+		}
+		if rec := h.get(alice, "/v1/health"); rec.Code != http.StatusOK {
+			t.Fatalf("health after %q: %d", raw, rec.Code)
+		}
+	})
+}

@@ -1,0 +1,26 @@
+//go:build !unix
+
+package broker
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+)
+
+// SystemSocket is where the system service would listen.
+const SystemSocket = `C:\ProgramData\credbroker\broker.sock`
+
+// UserSocket is CREDBROKER_SOCKET; the daemon needs a Unix system.
+func UserSocket(getenv func(string) string) string { return getenv("CREDBROKER_SOCKET") }
+
+type listener struct{ net.Listener }
+
+func listenUnix(string, bool, string) (*listener, error) {
+	return nil, fmt.Errorf("the credbroker daemon needs a Unix system (peer credentials), not %s", runtime.GOOS)
+}
+
+func lockFile(context.Context, string) (func(), error) {
+	return nil, fmt.Errorf("file locks are not implemented on %s", runtime.GOOS)
+}

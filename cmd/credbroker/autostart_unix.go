@@ -1,0 +1,46 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/credbroker/credbroker/keystore"
+)
+
+// startDaemon starts `credbroker daemon` in the background, in its own
+// session, with the caller's environment (so the same config and keyring),
+// its output appended to daemon.log in the state folder. The channel
+// yields if the daemon exits, with the error it printed.
+func (a *app) startDaemon() (<-chan error, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(a.stateDir(), "daemon.log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
+		return nil, err
+	}
+	log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	cmd := exec.Command(exe, "daemon")
+	cmd.Env = keystore.ChildEnv()
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		exited <- daemonExitError(logPath, err)
+	}()
+	return exited, nil
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package keystore
+
+// keyCtlPerm: keyctl exists only on Linux.
+const keyCtlPerm = 0

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package mfa
+
+func restoreOnSignal(int) (stop func()) { return func() {} }
