@@ -4,7 +4,7 @@
 GO ?= go
 DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli systemd
 
-.PHONY: all build demo test deps vet fmt-check cross
+.PHONY: all build demo test deps vet fmt-check cross bench
 
 all: build
 
@@ -16,6 +16,12 @@ demo: deps build
 
 test: deps vet fmt-check cross
 	$(GO) test -race -count=1 ./...
+
+# bench measures the performance targets stated in bench/doc.go on this
+# machine (a few minutes; moto_server on loopback, everything in a
+# temporary folder). It is not part of test.
+bench: build
+	$(GO) run ./bench
 
 # cross builds every package for macOS and Windows (the service manager,
 # the keyrings and the socket peer credentials differ per OS): a Linux-only

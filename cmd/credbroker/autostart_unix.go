@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/credbroker/credbroker/keystore"
@@ -34,6 +35,7 @@ func (a *app) startDaemon() (<-chan error, error) {
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	closeInheritedFiles()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -43,4 +45,24 @@ func (a *app) startDaemon() (<-chan error, error) {
 		exited <- daemonExitError(logPath, err)
 	}()
 	return exited, nil
+}
+
+// closeInheritedFiles marks every descriptor above stderr close-on-exec.
+// Go does so for the files it opens, but not for those this process
+// inherited (a terminal passed as an extra descriptor, a pipe of the
+// caller's): a long-lived daemon must not hold them open, or whoever waits
+// for them to close (a pty, a pipe) waits forever.
+func closeInheritedFiles() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		for fd := 3; fd < 1024; fd++ {
+			syscall.CloseOnExec(fd)
+		}
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }

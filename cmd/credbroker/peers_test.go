@@ -157,6 +157,27 @@ type stsProxy struct {
 	// mode: "" forwards; "root" answers GetCallerIdentity with a root
 	// user's ARN and forwards the rest.
 	mode string
+	// fault, when set, is what STS answers instead of forwarding:
+	// "503" (ServiceUnavailable) or "throttle" (HTTP 400 Throttling).
+	fault string
+	// lifetime, when set, rewrites the Expiration of issued credentials
+	// to now+lifetime, so that expiry can be watched in seconds.
+	lifetime time.Duration
+	// delay holds every STS answer back, so that work is in flight.
+	delay time.Duration
+}
+
+var expirationInAnswer = regexp.MustCompile(`<Expiration>[^<]+</Expiration>`)
+
+// stsFault answers like STS does when it is in trouble.
+func stsFault(w http.ResponseWriter, fault string) {
+	status, code, msg := http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable"
+	if fault == "throttle" {
+		status, code, msg = http.StatusBadRequest, "Throttling", "Rate exceeded"
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Receiver</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId></ErrorResponse>`, code, msg)
 }
 
 var secretInAnswer = regexp.MustCompile(`<(SecretAccessKey|SessionToken)>([^<]+)</`)
@@ -186,7 +207,15 @@ func startProxy(target string) (*stsProxy, error) {
 			for _, m := range secretInAnswer.FindAllSubmatch(body, -1) {
 				p.secrets[string(m[2])] = true
 			}
+			lifetime, delay := p.lifetime, p.delay
 			p.mu.Unlock()
+			if lifetime > 0 {
+				exp := time.Now().Add(lifetime).UTC().Format(time.RFC3339)
+				body = expirationInAnswer.ReplaceAll(body, []byte("<Expiration>"+exp+"</Expiration>"))
+				resp.Header.Del("Content-Length")
+				resp.ContentLength = int64(len(body))
+			}
+			time.Sleep(delay)
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			return nil
 		},
@@ -201,8 +230,12 @@ func startProxy(target string) (*stsProxy, error) {
 		action := form.Get("Action")
 		p.mu.Lock()
 		p.counts[action]++
-		mode := p.mode
+		mode, fault := p.mode, p.fault
 		p.mu.Unlock()
+		if fault != "" {
+			stsFault(w, fault)
+			return
+		}
 		if mode == "root" && action == "GetCallerIdentity" {
 			w.Header().Set("Content-Type", "text/xml")
 			fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>`+

@@ -74,6 +74,19 @@ func TestScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(moto.Stop)
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"iam-user":         cmdIAMUser,
+		"add-key":          cmdAddKey,
+		"seed":             cmdSeed,
+		"totp-add":         cmdTOTPAdd,
+		"totp-vs-oathtool": cmdTOTPVsOathtool,
+		"stscount":         cmdSTSCount,
+		"sts-backend":      cmdSTSBackend,
+		"leakscan":         cmdLeakscan,
+	}
+	for name, f := range daemonCmds {
+		cmds[name] = f
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -123,19 +136,7 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"iam-user":         cmdIAMUser,
-			"add-key":          cmdAddKey,
-			"seed":             cmdSeed,
-			"totp-add":         cmdTOTPAdd,
-			"totp-vs-oathtool": cmdTOTPVsOathtool,
-			"stscount":         cmdSTSCount,
-			"sts-backend":      cmdSTSBackend,
-			"leakscan":         cmdLeakscan,
-			"daemon-stop": func(ts *testscript.TestScript, neg bool, args []string) {
-				stopDaemon(ts.Getenv("CREDBROKER_SOCKET"))
-			},
-		},
+		Cmds: cmds,
 	})
 }
 
@@ -381,6 +382,20 @@ func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
 	if len(leaks) > 0 {
 		ts.Fatalf("these files hold a secret in plain text: %s", strings.Join(leaks, ", "))
 	}
+	// Nor any process's command line (secrets go through stdin, the
+	// keyring and the socket, never argv).
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, path := range cmdlines {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue // the process has gone
+		}
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				ts.Fatalf("the command line %s holds a secret", path)
+			}
+		}
+	}
 	for _, stream := range []string{"stderr"} {
 		out := ts.ReadFile(stream)
 		for _, s := range secrets {
@@ -389,7 +404,7 @@ func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
-	ts.Logf("leakscan: %d secrets absent from %d files", len(secrets), files)
+	ts.Logf("leakscan: %d secrets absent from %d files and %d command lines", len(secrets), files, len(cmdlines))
 }
 
 // findLeaks returns the files under dir that contain any of secrets, and
