@@ -8,8 +8,10 @@ DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli systemd
 
 all: build
 
+# Two programs: credbroker (small: answers a warm credential_process) and
+# credbroker-cli (everything else), installed side by side.
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/credbroker ./cmd/credbroker
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/credbroker ./cmd/credbroker-cli
 
 demo: deps build
 	./scripts/demo.sh

@@ -132,10 +132,11 @@ func run(o options) error {
 
 	printMachine()
 
-	step("building credbroker and the floor (CGO_ENABLED=0 go build)")
+	step("building credbroker, credbroker-cli and the floor (CGO_ENABLED=0 go build)")
 	bin := filepath.Join(tmp, "credbroker")
+	cli := filepath.Join(tmp, "credbroker-cli")
 	floor := filepath.Join(tmp, "floor")
-	for _, b := range [][2]string{{bin, "./cmd/credbroker"}, {floor, "./bench/floor"}} {
+	for _, b := range [][2]string{{bin, "./cmd/credbroker"}, {cli, "./cmd/credbroker-cli"}, {floor, "./bench/floor"}} {
 		cmd := exec.Command("go", "build", "-o", b[0], b[1])
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -143,7 +144,7 @@ func run(o options) error {
 			return fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
 		}
 	}
-	for _, b := range []string{bin, floor} {
+	for _, b := range []string{bin, cli, floor} {
 		fi, err := os.Stat(b)
 		if err != nil {
 			return err

@@ -1,70 +1,61 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/credbroker/credbroker/broker/wire"
 )
 
 // ErrNoDaemon: nothing answers on the socket.
-var ErrNoDaemon = errors.New("no credbroker daemon answers")
+var ErrNoDaemon = wire.ErrNoDaemon
 
-// Client talks to a daemon over its Unix socket. It is what
-// credential-process runs on every call, so it does the least it can: one
-// connection, one request, the answer's bytes copied out.
+// UserSocket is the socket of the caller's own daemon (see wire.UserSocket).
+func UserSocket(getenv func(string) string) string { return wire.UserSocket(getenv) }
+
+// requestTimeout bounds one request: a refresh with a slow STS, never a
+// human (MFA codes are asked by the client before it calls).
+const requestTimeout = 2 * refreshTimeout
+
+// Client talks to a daemon over its Unix socket, one request per
+// connection (see package wire).
 type Client struct {
 	Socket string
-	http   *http.Client
 }
 
 // NewClient returns a client for the daemon at socket.
-func NewClient(socket string) *Client {
-	dialer := &net.Dialer{Timeout: 2 * time.Second}
-	return &Client{Socket: socket, http: &http.Client{
-		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return dialer.DialContext(ctx, "unix", socket)
-			},
-			DisableCompression: true,
-			MaxIdleConns:       1,
-		},
-	}}
-}
+func NewClient(socket string) *Client { return &Client{Socket: socket} }
 
 // Credentials asks for profile's credentials and returns the
 // credential_process JSON as the daemon wrote it. Errors: ErrNoDaemon, or
 // a *DaemonError (errors.Is matches ErrMFARequired, ErrForbidden...).
 func (c *Client) Credentials(ctx context.Context, profile string) ([]byte, error) {
-	return c.do(ctx, http.MethodGet, "/v1/credentials?profile="+url.QueryEscape(profile), nil)
+	return c.do(ctx, "GET", wire.PathCredentials+"?profile="+url.QueryEscape(profile), nil)
 }
 
 // SubmitMFA gives the daemon a code for profile's MFA device and returns
 // the credentials it made with it.
 func (c *Client) SubmitMFA(ctx context.Context, profile, code string) ([]byte, error) {
 	body, _ := json.Marshal(mfaRequest{Profile: profile, Code: code})
-	return c.do(ctx, http.MethodPost, "/v1/mfa", body)
+	return c.do(ctx, "POST", wire.PathMFA, body)
 }
 
 // Forget tells the daemon that profile's key or seed changed.
 func (c *Client) Forget(ctx context.Context, profile string) error {
 	body, _ := json.Marshal(mfaRequest{Profile: profile})
-	_, err := c.do(ctx, http.MethodPost, "/v1/forget", body)
+	_, err := c.do(ctx, "POST", wire.PathForget, body)
 	return err
 }
 
 // Status returns what the daemon knows (never a secret).
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	body, err := c.do(ctx, http.MethodGet, "/v1/status", nil)
+	body, err := c.do(ctx, "GET", wire.PathStatus, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -77,48 +68,30 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 
 // Health reports whether a daemon answers.
 func (c *Client) Health(ctx context.Context) error {
-	_, err := c.do(ctx, http.MethodGet, "/v1/health", nil)
+	_, err := c.do(ctx, "GET", wire.PathHealth, nil)
 	return err
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	timeout := requestTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://credbroker"+path, rd)
+	if timeout <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	status, data, err := wire.Do(c.Socket, method, path, body, timeout)
 	if err != nil {
 		return nil, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if isNoDaemon(err) {
-			return nil, fmt.Errorf("%w on %s", ErrNoDaemon, c.Socket)
-		}
-		return nil, fmt.Errorf("daemon on %s: %w", c.Socket, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("daemon on %s: read answer: %w", c.Socket, err)
-	}
-	if resp.StatusCode == http.StatusOK {
+	if status == 200 {
 		return data, nil
 	}
 	de := &DaemonError{}
 	if err := json.Unmarshal(data, de); err != nil || de.Message == "" {
-		return nil, fmt.Errorf("daemon on %s answered HTTP %d", c.Socket, resp.StatusCode)
+		return nil, fmt.Errorf("daemon on %s answered HTTP %d", c.Socket, status)
 	}
 	return nil, de
-}
-
-// isNoDaemon tells "nobody listens" (no socket file, a stale one, or a
-// folder we may not enter) from other failures.
-func isNoDaemon(err error) bool {
-	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, os.ErrNotExist)
 }
 
 // EnsureDaemon starts a daemon with start when none answers, as gpg-agent

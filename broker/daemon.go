@@ -12,12 +12,14 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/credbroker/credbroker/broker/wire"
 	"github.com/credbroker/credbroker/cache"
 )
 
@@ -187,13 +189,13 @@ func (d *Daemon) Serve(ctx context.Context) error {
 // caller's Peer (see withPeer); requests without one are refused.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+wire.PathHealth, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /v1/credentials", d.handleCredentials)
-	mux.HandleFunc("POST /v1/mfa", d.handleMFA)
-	mux.HandleFunc("POST /v1/forget", d.handleForget)
-	mux.HandleFunc("GET /v1/status", d.handleStatus)
+	mux.HandleFunc("GET "+wire.PathCredentials, d.handleCredentials)
+	mux.HandleFunc("POST "+wire.PathMFA, d.handleMFA)
+	mux.HandleFunc("POST "+wire.PathForget, d.handleForget)
+	mux.HandleFunc("GET "+wire.PathStatus, d.handleStatus)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.reqs.Add(1)
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
@@ -232,7 +234,7 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !validCode(req.Code) {
-		writeError(w, http.StatusBadRequest, &DaemonError{Code: "bad_request", Message: "an MFA code is 6 digits"})
+		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: "bad_request", Message: "an MFA code is 6 digits"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), refreshTimeout)
@@ -296,7 +298,7 @@ type Status struct {
 func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	peer, err := peerFrom(r.Context())
 	if err != nil {
-		writeError(w, http.StatusForbidden, &DaemonError{Code: "forbidden", Message: err.Error()})
+		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: "forbidden", Message: err.Error()})
 		return
 	}
 	now := d.now()
@@ -347,18 +349,18 @@ func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, profi
 	peer, err := peerFrom(r.Context())
 	if err != nil {
 		d.log.Warn("caller not identified", "err", err)
-		writeError(w, http.StatusForbidden, &DaemonError{Code: "forbidden", Message: "cannot identify the caller: " + err.Error()})
+		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: "forbidden", Message: "cannot identify the caller: " + err.Error()})
 		return Peer{}, false
 	}
 	if err := ValidProfileName(profile); err != nil {
-		writeError(w, http.StatusBadRequest, &DaemonError{Code: "bad_request", Message: err.Error()})
+		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: "bad_request", Message: err.Error()})
 		return peer, false
 	}
 	allow, reason := d.access.Load().Decide(peer, profile)
 	if !allow {
 		d.audit(peer, AuditRecord{Action: action, Profile: profile, Decision: "deny", Reason: reason})
 		d.log.Warn("refused", "action", action, "profile", profile, "peer", peer.String(), "reason", reason)
-		writeError(w, http.StatusForbidden, &DaemonError{Code: "forbidden",
+		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: "forbidden",
 			Message: fmt.Sprintf("profile %s: %s", profile, reason),
 			Hint:    "ask the daemon's owner for an [access] rule that allows you this profile"})
 		return peer, false
@@ -374,7 +376,7 @@ func (d *Daemon) grant(peer Peer, action, profile string, res Result) {
 func (d *Daemon) fail(w http.ResponseWriter, peer Peer, action, profile string, err error) {
 	msg, hint, code := Explain(err)
 	d.audit(peer, AuditRecord{Action: action, Profile: profile, Decision: "error", Reason: msg})
-	de := &DaemonError{Code: code, Message: msg, Hint: hint}
+	de := wire.ErrorBody{Code: code, Message: msg, Hint: hint}
 	if code == "mfa_required" {
 		// The client asks its user for a code for this device.
 		if c, rerr := d.b.Resolver().Resolve(profile); rerr == nil {
@@ -677,6 +679,7 @@ func MarshalProcessOutput(c cache.Credentials) []byte {
 
 func writeCredentials(w http.ResponseWriter, c cache.Credentials) {
 	body := MarshalProcessOutput(c)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
@@ -688,18 +691,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, body = http.StatusInternalServerError, []byte(`{"code":"internal","message":"cannot encode the answer"}`)
 	}
+	body = append(body, '\n')
+	// Always a Content-Length, never chunked: package wire reads no more.
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
 }
 
-func writeError(w http.ResponseWriter, status int, e *DaemonError) { writeJSON(w, status, e) }
+func writeError(w http.ResponseWriter, status int, e wire.ErrorBody) { writeJSON(w, status, e) }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, &DaemonError{Code: "bad_request", Message: "the request body is not the JSON expected"})
+		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: "bad_request", Message: "the request body is not the JSON expected"})
 		return false
 	}
 	return true

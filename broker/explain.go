@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 
+	"github.com/credbroker/credbroker/broker/wire"
 	"github.com/credbroker/credbroker/keystore"
 )
 
@@ -70,13 +71,9 @@ func Explain(err error) (msg, hint, code string) {
 // profile.
 var ErrForbidden = errors.New("forbidden")
 
-// DaemonError is an error the daemon answered with.
+// DaemonError is an error the daemon answered with (its JSON body).
 type DaemonError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Hint    string `json:"hint,omitempty"`
-	// MFASerial is set with code mfa_required: the device to ask a code for.
-	MFASerial string `json:"mfa_serial,omitempty"`
+	wire.ErrorBody
 }
 
 func (e *DaemonError) Error() string { return e.Message }

@@ -5,6 +5,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"github.com/credbroker/credbroker/broker/wire"
 	"net"
 	"os"
 	"os/user"
@@ -15,24 +16,11 @@ import (
 )
 
 // SystemSocket is where the system service listens.
-const SystemSocket = "/run/credbroker/broker.sock"
+const SystemSocket = wire.SystemSocket
 
 // maxSocketPath is the portable limit of a Unix socket path (sun_path is
 // 108 bytes on Linux, 104 on macOS, with the terminating NUL).
 const maxSocketPath = 103
-
-// UserSocket is the socket of the caller's own daemon: CREDBROKER_SOCKET,
-// else $XDG_RUNTIME_DIR/credbroker/broker.sock (a per-user tmpfs that only
-// the user can enter), else /tmp/credbroker-UID/broker.sock.
-func UserSocket(getenv func(string) string) string {
-	if s := getenv("CREDBROKER_SOCKET"); s != "" {
-		return s
-	}
-	if dir := getenv("XDG_RUNTIME_DIR"); dir != "" && filepath.IsAbs(dir) {
-		return filepath.Join(dir, "credbroker", "broker.sock")
-	}
-	return filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()), "broker.sock")
-}
 
 // listener is the daemon's socket and the lock that makes it ours.
 type listener struct {

@@ -5,15 +5,13 @@ package broker
 import (
 	"context"
 	"fmt"
+	"github.com/credbroker/credbroker/broker/wire"
 	"net"
 	"runtime"
 )
 
 // SystemSocket is where the system service would listen.
-const SystemSocket = `C:\ProgramData\credbroker\broker.sock`
-
-// UserSocket is CREDBROKER_SOCKET; the daemon needs a Unix system.
-func UserSocket(getenv func(string) string) string { return getenv("CREDBROKER_SOCKET") }
+const SystemSocket = wire.SystemSocket
 
 type listener struct{ net.Listener }
 

@@ -1,19 +1,18 @@
-// Command credbroker keeps long-lived AWS keys in the OS keyring and hands
-// temporary STS credentials to every AWS SDK through credential_process.
+// Command credbroker hands temporary AWS credentials to every AWS SDK and
+// the AWS CLI through credential_process.
 //
-// main only wires the commands (one file per command group) and exits;
-// the work is done in the packages.
+// This program is deliberately small: it answers a warm credential_process
+// from the daemon in one request, and runs credbroker-cli (the full
+// command set, installed next to it) for everything else. See package
+// broker/wire for why.
 package main
 
 import (
 	"os"
+
+	"github.com/credbroker/credbroker/broker/wire"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], &app{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
-	}))
+	os.Exit(wire.Front(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }

@@ -181,10 +181,12 @@ func cmdAsNobody(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(func() { os.RemoveAll(dir) })
 	ts.Check(os.Chmod(dir, 0o755))
+	for _, name := range []string{"credbroker", "credbroker-cli"} {
+		data, err := os.ReadFile(lookPath(ts, name))
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dir, name), data, 0o755))
+	}
 	exe := filepath.Join(dir, "credbroker")
-	data, err := os.ReadFile(lookPath(ts, "credbroker"))
-	ts.Check(err)
-	ts.Check(os.WriteFile(exe, data, 0o755))
 	cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", exe}, args...)...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1",
 		"CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/broker/wire"
 	"github.com/credbroker/credbroker/mfa"
 )
 
@@ -102,19 +103,9 @@ func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, requ
 	return c.SubmitMFA(ctx, profile, code)
 }
 
-// client returns a client for the daemon to ask: CREDBROKER_SOCKET, else
-// the user's own daemon, else (on a server where only the system service
-// runs) the system daemon, which is never started on demand.
+// client returns a client for the daemon to ask (see wire.ClientSocket).
 func (a *app) client() (c *broker.Client, autostart bool) {
-	socket := broker.UserSocket(a.getenv)
-	autostart = a.getenv("CREDBROKER_NO_AUTOSTART") != "1"
-	if a.getenv("CREDBROKER_SOCKET") == "" {
-		if _, err := os.Stat(socket); err != nil {
-			if _, err := os.Stat(broker.SystemSocket); err == nil {
-				socket, autostart = broker.SystemSocket, false
-			}
-		}
-	}
+	socket, autostart := wire.ClientSocket(a.getenv)
 	return broker.NewClient(socket), autostart
 }
 
@@ -134,7 +125,7 @@ func daemonExitError(logPath string, exit error) error {
 	if msg == "" {
 		return fmt.Errorf("the daemon started on demand exited (%v); see %s", exit, logPath)
 	}
-	return &broker.DaemonError{Code: "daemon_failed", Message: "the daemon could not start: " + msg, Hint: hint}
+	return &broker.DaemonError{ErrorBody: wire.ErrorBody{Code: "daemon_failed", Message: "the daemon could not start: " + msg, Hint: hint}}
 }
 
 // stateDir is $XDG_STATE_HOME/credbroker or ~/.local/state/credbroker.

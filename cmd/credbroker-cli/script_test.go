@@ -23,11 +23,15 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/broker/wire"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"credbroker": main,
+		// credbroker is the small front program SDKs run; it runs
+		// credbroker-cli (this package's main) for all but the fast path.
+		"credbroker":     func() { os.Exit(wire.Front(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) },
+		"credbroker-cli": main,
 		// go-sdk-identity is an AWS SDK for Go v2 program: it loads the
 		// shared config like any Go application and calls
 		// GetCallerIdentity, so credentials come through credential_process.

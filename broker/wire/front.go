@@ -1,0 +1,117 @@
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// SystemSocket is where the system service listens.
+const SystemSocket = "/run/credbroker/broker.sock"
+
+// CLIName is the full command-line program Front runs for everything but a
+// warm credential_process; it is installed next to credbroker.
+const CLIName = "credbroker-cli"
+
+// fastTimeout bounds the fast path: a daemon answers from memory in
+// microseconds; anything slower (a refresh on a cold cache) is left to the
+// full client, which waits as long as it takes.
+const fastTimeout = 10 * time.Second
+
+// ClientSocket is the daemon a client should ask: CREDBROKER_SOCKET, else
+// the user's own daemon, else, on a server where only the system service
+// runs, the system daemon (which is never started on demand).
+func ClientSocket(getenv func(string) string) (socket string, autostart bool) {
+	socket = UserSocket(getenv)
+	autostart = getenv("CREDBROKER_NO_AUTOSTART") != "1"
+	if getenv("CREDBROKER_SOCKET") == "" {
+		if _, err := os.Stat(socket); err != nil {
+			if _, err := os.Stat(SystemSocket); err == nil {
+				return SystemSocket, false
+			}
+		}
+	}
+	return socket, autostart
+}
+
+// Front is the credbroker program. A credential_process call for which the
+// daemon has credentials at hand is answered here, from one request over
+// the socket; everything else — starting a daemon, asking for an MFA code,
+// every other command — is handed to credbroker-cli, which runs in this
+// process's place. It returns the exit code.
+func Front(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if code, done := fastCredentialProcess(args, stdout, stderr, getenv); done {
+		return code
+	}
+	return runCLI(args, stderr)
+}
+
+// fastCredentialProcess answers `credential-process --profile NAME` when
+// the daemon does. done is false when the full client must take over.
+func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(string) string) (code int, done bool) {
+	profile, ok := credentialProcessProfile(args)
+	if !ok {
+		return 0, false
+	}
+	socket, _ := ClientSocket(getenv)
+	status, body, err := Do(socket, "GET", PathCredentials+"?profile="+url.QueryEscape(profile), nil, fastTimeout)
+	if err != nil {
+		return 0, false // no daemon (start one) or trouble: the full client explains
+	}
+	if status == 200 {
+		if _, err := stdout.Write(body); err != nil {
+			return 1, true
+		}
+		return 0, true
+	}
+	var e ErrorBody
+	if json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code == "mfa_required" {
+		return 0, false // a code to ask for, or an answer to make sense of
+	}
+	msg := e.Message
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	// One line: SDKs show credential_process's stderr as is.
+	fmt.Fprintf(stderr, "credbroker: error: %s\n", strings.ReplaceAll(msg, "\n", " "))
+	return 1, true
+}
+
+// credentialProcessProfile recognises exactly the command line the
+// credential_process setting runs.
+func credentialProcessProfile(args []string) (string, bool) {
+	var profile string
+	switch {
+	case len(args) == 3 && args[0] == "credential-process" && args[1] == "--profile":
+		profile = args[2]
+	case len(args) == 2 && args[0] == "credential-process" && strings.HasPrefix(args[1], "--profile="):
+		profile = strings.TrimPrefix(args[1], "--profile=")
+	default:
+		return "", false
+	}
+	if profile == "" || strings.HasPrefix(profile, "-") {
+		return "", false
+	}
+	return profile, true
+}
+
+// cliPath is credbroker-cli next to this executable.
+func cliPath() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	path := filepath.Join(filepath.Dir(exe), CLIName+exeSuffix)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%s is missing next to %s: install both programs (go install github.com/credbroker/credbroker/cmd/...)", CLIName, exe)
+	}
+	return path, nil
+}

@@ -1,0 +1,153 @@
+// Package wire is the daemon's protocol as a client sees it — socket
+// paths, endpoints, the error body — and the small HTTP/1.1 client that
+// speaks it, plus Front, the `credbroker` program that answers a warm
+// credential_process with it.
+//
+// # Why a package of its own
+//
+// Every credential_process call is a new process, and Go initialises every
+// package linked into a binary before main runs: the AWS SDK, the keyring
+// libraries and the service manager cost a few milliseconds and thousands
+// of page faults even when unused. This package imports only the standard
+// library (and not net/http), so that the `credbroker` binary built on it
+// starts almost as fast as a program that prints fixed text. Everything
+// else (prompts, starting a daemon, every other command) is done by
+// credbroker-cli, which Front runs in its place.
+//
+// # What it never does
+//
+// It never writes credentials anywhere but the stdout it is given, and
+// never logs.
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Endpoints of the daemon's API (version 1).
+const (
+	PathCredentials = "/v1/credentials"
+	PathMFA         = "/v1/mfa"
+	PathForget      = "/v1/forget"
+	PathStatus      = "/v1/status"
+	PathHealth      = "/v1/health"
+)
+
+// ErrorBody is what the daemon answers with when it fails a request.
+// Clients branch on Code, never on the text.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+	// MFASerial is set with code mfa_required: the device to ask a code for.
+	MFASerial string `json:"mfa_serial,omitempty"`
+}
+
+// UserSocket is the socket of the caller's own daemon: CREDBROKER_SOCKET,
+// else $XDG_RUNTIME_DIR/credbroker/broker.sock (a per-user tmpfs that only
+// the user can enter), else /tmp/credbroker-UID/broker.sock.
+func UserSocket(getenv func(string) string) string {
+	if s := getenv("CREDBROKER_SOCKET"); s != "" {
+		return s
+	}
+	if dir := getenv("XDG_RUNTIME_DIR"); dir != "" && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "credbroker", "broker.sock")
+	}
+	return filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()), "broker.sock")
+}
+
+// ErrNoDaemon: nothing answers on the socket.
+var ErrNoDaemon = errors.New("no credbroker daemon answers")
+
+// maxAnswer bounds what a client reads: credentials are about 1 KiB, a
+// status of many profiles a few dozen.
+const maxAnswer = 1 << 20
+
+// Do makes one request to the daemon on socket and returns the answer's
+// status and body. It speaks the least HTTP/1.1 the daemon needs (one
+// request per connection, Content-Length bodies), which keeps net/http and
+// its start-up cost out of the credential_process path. A socket nobody
+// listens on gives ErrNoDaemon.
+func Do(socket, method, path string, body []byte, timeout time.Duration) (int, []byte, error) {
+	conn, err := net.DialTimeout("unix", socket, timeout)
+	if err != nil {
+		if isNoDaemon(err) {
+			return 0, nil, fmt.Errorf("%w on %s", ErrNoDaemon, socket)
+		}
+		return 0, nil, fmt.Errorf("daemon on %s: %w", socket, err)
+	}
+	defer conn.Close()
+	if timeout > 0 {
+		_ = conn.SetDeadline(time.Now().Add(timeout))
+	}
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: credbroker\r\nConnection: close\r\n", method, path)
+	if body != nil {
+		fmt.Fprintf(&req, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(body))
+	}
+	req.WriteString("\r\n")
+	req.Write(body)
+	if _, err := conn.Write(req.Bytes()); err != nil {
+		return 0, nil, fmt.Errorf("daemon on %s: send request: %w", socket, err)
+	}
+	status, answer, err := readAnswer(bufio.NewReader(io.LimitReader(conn, maxAnswer)))
+	if err != nil {
+		return 0, nil, fmt.Errorf("daemon on %s: %w", socket, err)
+	}
+	return status, answer, nil
+}
+
+// readAnswer parses an HTTP/1.1 response: status line, headers, and a
+// body of Content-Length bytes (or up to the end, as Connection: close
+// allows).
+func readAnswer(r *bufio.Reader) (int, []byte, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return 0, nil, fmt.Errorf("read answer: %w", err)
+	}
+	proto, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+	code, _, _ := strings.Cut(rest, " ")
+	status, err := strconv.Atoi(code)
+	if !strings.HasPrefix(proto, "HTTP/1.") || err != nil || status < 100 || status > 599 {
+		return 0, nil, errors.New("the answer is not HTTP")
+	}
+	length := -1
+	for {
+		h, err := r.ReadString('\n')
+		if err != nil {
+			return 0, nil, fmt.Errorf("read answer headers: %w", err)
+		}
+		h = strings.TrimRight(h, "\r\n")
+		if h == "" {
+			break
+		}
+		name, value, _ := strings.Cut(h, ":")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "content-length":
+			if length, err = strconv.Atoi(strings.TrimSpace(value)); err != nil || length < 0 {
+				return 0, nil, errors.New("bad Content-Length in the answer")
+			}
+		case "transfer-encoding":
+			return 0, nil, errors.New("the answer uses a transfer encoding this client does not read")
+		}
+	}
+	if length < 0 {
+		body, err := io.ReadAll(r)
+		return status, body, err
+	}
+	body := make([]byte, length)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, nil, fmt.Errorf("read answer body: %w", err)
+	}
+	return status, body, nil
+}

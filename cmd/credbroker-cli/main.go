@@ -1,0 +1,19 @@
+// Command credbroker keeps long-lived AWS keys in the OS keyring and hands
+// temporary STS credentials to every AWS SDK through credential_process.
+//
+// main only wires the commands (one file per command group) and exits;
+// the work is done in the packages.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], &app{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+	}))
+}
