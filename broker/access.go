@@ -98,6 +98,9 @@ func splitList(v string) []string {
 // deny wins, then an allow, else deny, as IAM evaluates policies. The
 // daemon's own user is allowed unless a rule denies it; nobody else is
 // allowed without a rule.
+//
+// Beware granting uid or gid 65534: the kernel reports callers from a user
+// namespace it cannot map with that overflow id, the same as nobody's.
 type Access struct {
 	owner uint32
 	rules []compiledRule

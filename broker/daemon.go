@@ -205,16 +205,16 @@ func (d *Daemon) Handler() http.Handler {
 
 func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request) {
 	profile := r.URL.Query().Get("profile")
-	peer, ok := d.authorize(w, r, "credentials", profile)
+	pi, ok := d.authorize(w, r, "credentials", profile)
 	if !ok {
 		return
 	}
 	res, err := d.credentials(r.Context(), profile)
 	if err != nil {
-		d.fail(w, peer, "credentials", profile, err)
+		d.fail(w, pi, "credentials", profile, err)
 		return
 	}
-	d.grant(peer, "credentials", profile, res)
+	d.grant(pi, "credentials", profile, res)
 	writeCredentials(w, res.Credentials)
 }
 
@@ -229,7 +229,7 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	peer, ok := d.authorize(w, r, "mfa", req.Profile)
+	pi, ok := d.authorize(w, r, "mfa", req.Profile)
 	if !ok {
 		return
 	}
@@ -242,10 +242,10 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 	res, err := d.b.Fetch(ctx, req.Profile, FetchOptions{MFACode: req.Code})
 	d.record(req.Profile, res, err)
 	if err != nil {
-		d.fail(w, peer, "mfa", req.Profile, err)
+		d.fail(w, pi, "mfa", req.Profile, err)
 		return
 	}
-	d.grant(peer, "mfa", req.Profile, res)
+	d.grant(pi, "mfa", req.Profile, res)
 	writeCredentials(w, res.Credentials)
 }
 
@@ -254,7 +254,7 @@ func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	peer, ok := d.authorize(w, r, "forget", req.Profile)
+	pi, ok := d.authorize(w, r, "forget", req.Profile)
 	if !ok {
 		return
 	}
@@ -263,10 +263,10 @@ func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
 	// every profile (the sealed cache still spares STS what is unchanged).
 	d.resetAll()
 	if err != nil {
-		d.fail(w, peer, "forget", req.Profile, err)
+		d.fail(w, pi, "forget", req.Profile, err)
 		return
 	}
-	d.audit(peer, AuditRecord{Action: "forget", Profile: req.Profile, Decision: "grant", Reason: fmt.Sprintf("dropped %d cached entries", n)})
+	d.audit(pi, AuditRecord{Action: "forget", Profile: req.Profile, Decision: "grant", Reason: fmt.Sprintf("dropped %d cached entries", n)})
 	writeJSON(w, http.StatusOK, map[string]int{"dropped": n})
 }
 
@@ -296,7 +296,7 @@ type Status struct {
 }
 
 func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
-	peer, err := peerFrom(r.Context())
+	pi, err := peerFrom(r.Context())
 	if err != nil {
 		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: "forbidden", Message: err.Error()})
 		return
@@ -316,7 +316,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	d.states.Range(func(k, _ any) bool { names[k.(string)] = true; return true })
 	for _, n := range sortedNames(names) {
-		if ok, _ := access.Decide(peer, n); !ok {
+		if ok, _ := access.Decide(pi.peer, n); !ok {
 			continue // only what the caller may fetch
 		}
 		ps := ProfileStatus{Profile: n, State: "idle"}
@@ -339,43 +339,43 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		st.Profiles = append(st.Profiles, ps)
 	}
-	d.audit(peer, AuditRecord{Action: "status", Decision: "grant"})
+	d.audit(pi, AuditRecord{Action: "status", Decision: "grant"})
 	writeJSON(w, http.StatusOK, st)
 }
 
 // authorize identifies the caller and checks the access rules for
 // profile, answering and auditing a refusal itself.
-func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, profile string) (Peer, bool) {
-	peer, err := peerFrom(r.Context())
+func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, profile string) (*peerInfo, bool) {
+	pi, err := peerFrom(r.Context())
 	if err != nil {
 		d.log.Warn("caller not identified", "err", err)
 		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: "forbidden", Message: "cannot identify the caller: " + err.Error()})
-		return Peer{}, false
+		return nil, false
 	}
 	if err := ValidProfileName(profile); err != nil {
 		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: "bad_request", Message: err.Error()})
-		return peer, false
+		return pi, false
 	}
-	allow, reason := d.access.Load().Decide(peer, profile)
+	allow, reason := d.access.Load().Decide(pi.peer, profile)
 	if !allow {
-		d.audit(peer, AuditRecord{Action: action, Profile: profile, Decision: "deny", Reason: reason})
-		d.log.Warn("refused", "action", action, "profile", profile, "peer", peer.String(), "reason", reason)
+		d.audit(pi, AuditRecord{Action: action, Profile: profile, Decision: "deny", Reason: reason})
+		d.log.Warn("refused", "action", action, "profile", profile, "peer", pi.peer.String(), "reason", reason)
 		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: "forbidden",
 			Message: fmt.Sprintf("profile %s: %s", profile, reason),
 			Hint:    "ask the daemon's owner for an [access] rule that allows you this profile"})
-		return peer, false
+		return pi, false
 	}
-	return peer, true
+	return pi, true
 }
 
-func (d *Daemon) grant(peer Peer, action, profile string, res Result) {
+func (d *Daemon) grant(pi *peerInfo, action, profile string, res Result) {
 	exp := res.Expires
-	d.audit(peer, AuditRecord{Action: action, Profile: profile, RoleARN: res.RoleARN, Expiration: &exp, Decision: "grant"})
+	d.audit(pi, AuditRecord{Action: action, Profile: profile, RoleARN: res.RoleARN, Expiration: &exp, Decision: "grant"})
 }
 
-func (d *Daemon) fail(w http.ResponseWriter, peer Peer, action, profile string, err error) {
+func (d *Daemon) fail(w http.ResponseWriter, pi *peerInfo, action, profile string, err error) {
 	msg, hint, code := Explain(err)
-	d.audit(peer, AuditRecord{Action: action, Profile: profile, Decision: "error", Reason: msg})
+	d.audit(pi, AuditRecord{Action: action, Profile: profile, Decision: "error", Reason: msg})
 	de := wire.ErrorBody{Code: code, Message: msg, Hint: hint}
 	if code == "mfa_required" {
 		// The client asks its user for a code for this device.
@@ -387,14 +387,14 @@ func (d *Daemon) fail(w http.ResponseWriter, peer Peer, action, profile string, 
 	writeError(w, statusFor(code), de)
 }
 
-func (d *Daemon) audit(peer Peer, rec AuditRecord) {
+func (d *Daemon) audit(pi *peerInfo, rec AuditRecord) {
 	if d.opts.Audit == nil {
 		return
 	}
 	rec.Time = d.now().UTC()
-	rec.UID, rec.PID = peer.UID, peer.PID
-	rec.User = peer.UserName()
-	rec.Executable = peer.Executable()
+	rec.UID, rec.PID = pi.peer.UID, pi.peer.PID
+	rec.User = pi.peer.UserName()
+	rec.Executable = pi.exe
 	d.opts.Audit.Record(rec)
 }
 
@@ -754,7 +754,10 @@ type peerKey struct{}
 
 type peerInfo struct {
 	peer Peer
-	err  error
+	// exe is the peer's executable, read once at connect time (while the
+	// process surely lives) rather than for every audit record.
+	exe string
+	err error
 }
 
 // withPeer is the http.Server's ConnContext: the kernel's word on who is
@@ -764,15 +767,19 @@ func withPeer(ctx context.Context, c net.Conn) context.Context {
 		c = sc.Conn
 	}
 	p, err := PeerOf(c)
-	return context.WithValue(ctx, peerKey{}, &peerInfo{peer: p, err: err})
+	pi := &peerInfo{peer: p, err: err}
+	if err == nil {
+		pi.exe = p.Executable()
+	}
+	return context.WithValue(ctx, peerKey{}, pi)
 }
 
-func peerFrom(ctx context.Context) (Peer, error) {
+func peerFrom(ctx context.Context) (*peerInfo, error) {
 	pi, ok := ctx.Value(peerKey{}).(*peerInfo)
 	if !ok {
-		return Peer{}, errors.New("no peer credentials on this connection")
+		return nil, errors.New("no peer credentials on this connection")
 	}
-	return pi.peer, pi.err
+	return pi, pi.err
 }
 
 // limitListener caps concurrent connections: Accept waits for a free slot.

@@ -35,6 +35,29 @@
 // repeated credential_process calls reach STS and ask for an MFA code only
 // when the cached session runs out.
 //
+// # The daemon
+//
+// Daemon serves credentials over HTTP on a Unix socket (API /v1: credentials,
+// mfa, forget, status, health) from memory. One refresh runs per profile,
+// and per chain step, however many callers wait (singleflight); a caller
+// that gives up does not cancel it. A scheduler renews credentials at 75 to
+// 90 % of the time they stay fresh, with jitter, so nothing handed out has
+// less than the refresh margin left while STS is healthy; the MFA session is
+// renewed ahead too when a seed is stored. STS trouble (throttling, 5xx,
+// network) is retried with exponential backoff and jitter while still-usable
+// credentials are served; a rejected key, a denied role or a refused MFA
+// code stops retries; expired credentials are never served.
+//
+// Who asks is the kernel's word (PeerOf: SO_PEERCRED and SO_PEERGROUPS on
+// Linux, LOCAL_PEERCRED on macOS), checked against [access NAME] rules
+// where an explicit deny wins, then an allow, else deny; the daemon's own
+// user is allowed what no rule denies. Every grant and refusal is appended
+// to an AuditLog (JSON lines, never a secret).
+//
+// Client talks to a daemon and starts one on demand (EnsureDaemon, under a
+// lock so that a herd starts one). Package wire holds the protocol, with
+// only the standard library, for the small credbroker program.
+//
 // # Errors
 //
 // Failures wrap the sentinel errors of this package (ErrKeyRejected,
@@ -43,7 +66,7 @@
 //
 // # Concurrency
 //
-// A Broker is safe for concurrent use.
+// Broker, Daemon, Client and AuditLog are safe for concurrent use.
 //
 // # What it never does
 //
