@@ -2,27 +2,21 @@
 
 package main
 
-// The bench's peers: moto_server on a loopback port, a counting reverse
-// proxy in front of it (the idea of cmd/credbroker/peers_test.go), IAM
-// users made through moto's Query API, and credbroker runs with an
-// environment that keeps everything in the bench's temporary folder.
+// The bench's peers come from internal/stspeer (moto_server, IAM users,
+// a counting proxy); here: credbroker runs with an environment that keeps
+// everything in the bench's temporary folder.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +29,8 @@ import (
 type secrets struct {
 	mu   sync.Mutex
 	list []string
+	// issued lists what STS handed out (the proxy records it).
+	issued func() []string
 }
 
 func (s *secrets) add(v ...string) {
@@ -49,196 +45,16 @@ func (s *secrets) add(v ...string) {
 
 func (s *secrets) redact(text string) string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, x := range s.list {
+	list := append([]string(nil), s.list...)
+	issued := s.issued
+	s.mu.Unlock()
+	if issued != nil {
+		list = append(list, issued()...)
+	}
+	for _, x := range list {
 		text = strings.ReplaceAll(text, x, "[redacted]")
 	}
 	return text
-}
-
-// motoServer is a moto_server process on a loopback port.
-type motoServer struct {
-	URL string
-	cmd *exec.Cmd
-	log *os.File
-}
-
-func startMoto(logPath string) (*motoServer, error) {
-	path, err := exec.LookPath("moto_server")
-	if err != nil {
-		return nil, errors.New("moto_server not found on PATH: install it with pip install 'moto[server]'")
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	log, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	m := &motoServer{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: log}
-	m.cmd = exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	m.cmd.Stdout, m.cmd.Stderr = log, log
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := m.cmd.Start(); err != nil {
-		log.Close()
-		return nil, fmt.Errorf("start moto_server: %w", err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(m.URL + "/moto-api/data.json")
-		if err == nil {
-			resp.Body.Close()
-			return m, nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	m.Stop()
-	return nil, fmt.Errorf("moto_server did not answer on %s within 60s (see %s)", m.URL, logPath)
-}
-
-// Stop kills moto_server's process group (moto may fork workers).
-func (m *motoServer) Stop() {
-	if m.cmd != nil && m.cmd.Process != nil {
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		_ = m.cmd.Wait()
-	}
-	m.log.Close()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// iamCall makes an IAM Query API call against moto, which routes on the
-// credential scope of the Authorization header and, with authentication
-// off, does not check the signature.
-func iamCall(base string, form url.Values) ([]byte, error) {
-	form.Set("Version", "2010-05-08")
-	req, err := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261127/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("IAM %s: HTTP %d", form.Get("Action"), resp.StatusCode)
-	}
-	return body, nil
-}
-
-// accessKey is what CreateAccessKey returns.
-type accessKey struct {
-	ID     string `xml:"CreateAccessKeyResult>AccessKey>AccessKeyId"`
-	Secret string `xml:"CreateAccessKeyResult>AccessKey>SecretAccessKey"`
-}
-
-// createIAMUser creates an IAM user with an access key in moto.
-func createIAMUser(base, name string) (accessKey, error) {
-	if _, err := iamCall(base, url.Values{"Action": {"CreateUser"}, "UserName": {name}}); err != nil {
-		return accessKey{}, err
-	}
-	body, err := iamCall(base, url.Values{"Action": {"CreateAccessKey"}, "UserName": {name}})
-	if err != nil {
-		return accessKey{}, err
-	}
-	var k accessKey
-	if err := xml.Unmarshal(body, &k); err != nil || k.ID == "" || k.Secret == "" {
-		return accessKey{}, fmt.Errorf("CreateAccessKey answer for %s not understood", name)
-	}
-	return k, nil
-}
-
-// stsProxy is a reverse proxy in front of moto that counts STS calls by
-// action and remembers every secret in the answers (for redaction).
-type stsProxy struct {
-	srv *http.Server
-	URL string
-
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-var secretInAnswer = regexp.MustCompile(`<(SecretAccessKey|SessionToken)>([^<]+)</`)
-
-func startProxy(target string, sec *secrets) (*stsProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	p := &stsProxy{counts: map[string]int{}}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(u)
-			// Keep the Host the client signed (SigV4 signs it).
-			r.Out.Host = r.In.Host
-		},
-		ModifyResponse: func(resp *http.Response) error {
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				return err
-			}
-			for _, m := range secretInAnswer.FindAllSubmatch(body, -1) {
-				sec.add(string(m[2]))
-			}
-			resp.Body = io.NopCloser(bytes.NewReader(body))
-			return nil
-		},
-	}
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "cannot read the request", http.StatusBadRequest)
-			return
-		}
-		action := r.Header.Get("X-Amz-Target")
-		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
-			action = form.Get("Action")
-		}
-		if action == "" {
-			action = "(unknown)"
-		}
-		p.mu.Lock()
-		p.counts[action]++
-		p.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		rp.ServeHTTP(w, r)
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	p.URL = "http://" + l.Addr().String()
-	go func() { _ = p.srv.Serve(l) }()
-	return p, nil
-}
-
-func (p *stsProxy) Close() { _ = p.srv.Close() }
-
-// take returns the counts since the last take and starts over.
-func (p *stsProxy) take() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := p.counts
-	p.counts = map[string]int{}
-	return c
 }
 
 func formatCounts(c map[string]int) string {

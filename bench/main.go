@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/credbroker/credbroker/internal/stspeer"
 )
 
 // Targets from the issue.
@@ -153,16 +155,22 @@ func run(o options) error {
 	}
 
 	step("starting moto_server and the counting STS proxy")
-	moto, err := startMoto(filepath.Join(tmp, "moto.log"))
+	motoLog, err := os.Create(filepath.Join(tmp, "moto.log"))
+	if err != nil {
+		return err
+	}
+	clean.add(func() { motoLog.Close() })
+	moto, err := stspeer.StartMoto(motoLog)
 	if err != nil {
 		return err
 	}
 	clean.add(moto.Stop)
-	proxy, err := startProxy(moto.URL, sec)
+	proxy, err := stspeer.StartProxy(moto.URL)
 	if err != nil {
 		return err
 	}
 	clean.add(proxy.Close)
+	sec.issued = proxy.Issued
 	fmt.Printf("  moto_server on %s, proxy on %s\n", moto.URL, proxy.URL)
 
 	// Targets 1 and 2 share a daemon serving role profiles made from one
@@ -174,7 +182,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	key, err := createIAMUser(moto.URL, "bench-base")
+	key, err := stspeer.CreateIAMUser(moto.URL, "bench-base")
 	if err != nil {
 		return err
 	}
@@ -221,7 +229,7 @@ func run(o options) error {
 		return fmt.Errorf("the daemon on %s says pid %d, the bench started pid %d", a.socket, st.PID, daemon.Process.Pid)
 	}
 	pid := st.PID
-	proxy.take()
+	proxy.Take()
 	warmStart := time.Now()
 	for _, p := range profiles {
 		resp, err := status.Get("http://credbroker/v1/credentials?profile=" + p)
@@ -236,7 +244,7 @@ func run(o options) error {
 		}
 	}
 	warmTook := time.Since(warmStart)
-	warmCalls := proxy.take()
+	warmCalls := proxy.Take()
 	base, err := procStatus(pid, "VmRSS", "VmHWM")
 	if err != nil {
 		return err
@@ -266,7 +274,7 @@ func run(o options) error {
 		return err
 	}
 	t1took := time.Since(t1)
-	t1calls := proxy.take()
+	t1calls := proxy.Take()
 	fresh, err := freshRequests(a.socket, profile, o.runs)
 	if err != nil {
 		return err
@@ -290,7 +298,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		r.stsCalls = proxy.take()
+		r.stsCalls = proxy.Take()
 		loads = append(loads, r)
 		fmt.Printf("  K=%-3d %8.0f req/s  p50 %s  p99 %s  errors %d  (load avg before %s)\n",
 			k, r.perSecond(), us(r.latency.P50), us(r.latency.P99), r.errors, la)
@@ -304,7 +312,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	mfaKey, err := createIAMUser(moto.URL, "bench-mfa")
+	mfaKey, err := stspeer.CreateIAMUser(moto.URL, "bench-mfa")
 	if err != nil {
 		return err
 	}
@@ -334,12 +342,12 @@ func run(o options) error {
 		}
 		herdClient.CloseIdleConnections()
 	})
-	proxy.take()
+	proxy.Take()
 	hr, err := herd(bin, b, "prod", o.herd, sec)
 	if err != nil {
 		return err
 	}
-	hr.sts = proxy.take()
+	hr.sts = proxy.Take()
 	if st, err := getStatus(herdClient); err == nil {
 		hr.daemonPID = st.PID
 		if m, err := procStatus(st.PID, "VmRSS", "VmHWM"); err == nil {
@@ -352,7 +360,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	warm.sts = proxy.take()
+	warm.sts = proxy.Take()
 	reportWarmHerd(warm)
 
 	reportTargets(ser, loads, hr, warm)

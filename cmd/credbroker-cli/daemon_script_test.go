@@ -24,6 +24,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/internal/stspeer"
 	"github.com/credbroker/credbroker/keystore"
 )
 
@@ -44,8 +45,6 @@ var daemonCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 // sts-mode [fault=none|503|throttle] [lifetime=DURATION] [delay=DURATION]
 func cmdSTSMode(ts *testscript.TestScript, neg bool, args []string) {
 	p := proxyOf(ts)
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	for _, a := range args {
 		k, v, _ := strings.Cut(a, "=")
 		switch k {
@@ -53,16 +52,16 @@ func cmdSTSMode(ts *testscript.TestScript, neg bool, args []string) {
 			if v == "none" {
 				v = ""
 			}
-			p.fault = v
+			p.SetMode(func(m *stspeer.Mode) { m.Fault = v })
 		case "lifetime", "delay":
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				ts.Fatalf("sts-mode %s: %v", a, err)
 			}
 			if k == "lifetime" {
-				p.lifetime = d
+				p.SetMode(func(m *stspeer.Mode) { m.Lifetime = d })
 			} else {
-				p.delay = d
+				p.SetMode(func(m *stspeer.Mode) { m.Delay = d })
 			}
 		default:
 			ts.Fatalf("usage: sts-mode [fault=none|503|throttle] [lifetime=D] [delay=D]")
@@ -209,9 +208,7 @@ func cmdOutage(ts *testscript.TestScript, neg bool, args []string) {
 	profile := args[0]
 	p := proxyOf(ts)
 	set := func(fault string, lifetime time.Duration) {
-		p.mu.Lock()
-		p.fault, p.lifetime = fault, lifetime
-		p.mu.Unlock()
+		p.SetMode(func(m *stspeer.Mode) { m.Fault, m.Lifetime = fault, lifetime })
 	}
 	c := broker.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
 	set("", 30*time.Second)
@@ -292,14 +289,8 @@ func cmdKill9Loop(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	profiles := args[1:]
 	p := proxyOf(ts)
-	p.mu.Lock()
-	p.delay = 150 * time.Millisecond
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.delay = 0
-		p.mu.Unlock()
-	}()
+	p.SetMode(func(m *stspeer.Mode) { m.Delay = 150 * time.Millisecond })
+	defer p.SetMode(func(m *stspeer.Mode) { m.Delay = 0 })
 	c := broker.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
 	for i := range n {
 		// A daemon serving every profile (started on demand).

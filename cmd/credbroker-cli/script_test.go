@@ -24,6 +24,7 @@ import (
 
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/broker/wire"
+	"github.com/credbroker/credbroker/internal/stspeer"
 )
 
 func TestMain(m *testing.M) {
@@ -69,7 +70,7 @@ const (
 // which leakscan looks for with every secret STS issued, and its checking moto.
 type scriptState struct {
 	values   map[string]string
-	authMoto *motoServer
+	authMoto *stspeer.Moto
 }
 
 func TestScripts(t *testing.T) {
@@ -95,7 +96,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
-			proxy, err := startProxy(moto.URL)
+			proxy, err := stspeer.StartProxy(moto.URL)
 			if err != nil {
 				return err
 			}
@@ -167,7 +168,7 @@ func stopDaemon(socket string) {
 	_ = p.Kill()
 }
 
-func proxyOf(ts *testscript.TestScript) *stsProxy { return ts.Value(proxyKey).(*stsProxy) }
+func proxyOf(ts *testscript.TestScript) *stspeer.Proxy { return ts.Value(proxyKey).(*stspeer.Proxy) }
 
 func stateOf(ts *testscript.TestScript) *scriptState {
 	return ts.Value(stateKey).(*scriptState)
@@ -180,15 +181,12 @@ func cmdIAMUser(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: iam-user NAME")
 	}
 	p := proxyOf(ts)
-	p.mu.Lock()
-	base := p.target.String()
-	p.mu.Unlock()
-	key, err := createIAMUser(base, args[0])
+	key, err := stspeer.CreateIAMUser(p.Target(), args[0])
 	ts.Check(err)
-	ts.Setenv(args[0]+"_KEY_ID", key.AccessKeyID)
+	ts.Setenv(args[0]+"_KEY_ID", key.ID)
 	s := stateOf(ts)
-	s.values[args[0]+"_KEY_ID"] = key.AccessKeyID
-	s.values[args[0]+"_SECRET"] = key.SecretAccessKey
+	s.values[args[0]+"_KEY_ID"] = key.ID
+	s.values[args[0]+"_SECRET"] = key.Secret
 }
 
 // add-key PROFILE USER [flags...]: credbroker add PROFILE with USER's key on
@@ -312,7 +310,7 @@ func cmdTOTPVsOathtool(ts *testscript.TestScript, neg bool, args []string) {
 func cmdSTSCount(ts *testscript.TestScript, neg bool, args []string) {
 	p := proxyOf(ts)
 	if len(args) == 1 && args[0] == "reset" {
-		p.reset()
+		p.Reset()
 		return
 	}
 	if len(args) != 2 {
@@ -320,7 +318,7 @@ func cmdSTSCount(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.Atoi(args[1])
 	ts.Check(err)
-	if got := p.count(args[0]); (got == want) == neg {
+	if got := p.Count(args[0]); (got == want) == neg {
 		ts.Fatalf("%s reached STS %d times, want %d", args[0], got, want)
 	}
 }
@@ -342,18 +340,20 @@ func cmdSTSBackend(ts *testscript.TestScript, neg bool, args []string) {
 		if args[0] == "root" {
 			mode = "root"
 		}
-		ts.Check(p.setTarget(moto.URL, mode))
+		ts.Check(p.SetTarget(moto.URL))
+		p.SetMode(func(m *stspeer.Mode) { m.RootIdentity = mode == "root" })
 	case "auth":
 		// One checking moto per script, started on first use.
 		m := stateOf(ts).authMoto
 		if m == nil {
 			var err error
-			m, err = startMoto("INITIAL_NO_AUTH_ACTION_COUNT=2")
+			m, err = stspeer.StartMoto(nil, "INITIAL_NO_AUTH_ACTION_COUNT=2")
 			ts.Check(err)
 			ts.Defer(m.Stop)
 			stateOf(ts).authMoto = m
 		}
-		ts.Check(p.setTarget(m.URL, ""))
+		ts.Check(p.SetTarget(m.URL))
+		p.SetMode(func(m *stspeer.Mode) { m.RootIdentity = false })
 	default:
 		ts.Fatalf("unknown backend %s", args[0])
 	}
@@ -373,7 +373,7 @@ func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
 			secrets = append(secrets, v)
 		}
 	}
-	secrets = append(secrets, proxyOf(ts).issued()...)
+	secrets = append(secrets, proxyOf(ts).Issued()...)
 	if len(secrets) < 2 {
 		ts.Fatalf("leakscan found only %d secrets to look for: the scenario made none", len(secrets))
 	}
