@@ -39,6 +39,8 @@ const (
 	backoffBase      = time.Second
 	backoffCap       = 5 * time.Minute
 	defaultActiveFor = 12 * time.Hour
+	// mfaResubmitWait is one TOTP step: the next code is a new one.
+	mfaResubmitWait = 30 * time.Second
 )
 
 // DaemonOptions configure a Daemon.
@@ -102,6 +104,8 @@ type profileState struct {
 	failures int
 	nextTry  time.Time
 	timer    Timer
+	// refusedAt is when STS last refused a submitted MFA code.
+	refusedAt time.Time
 }
 
 type errorKind int
@@ -237,10 +241,29 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: "bad_request", Message: "an MFA code is 6 digits"})
 		return
 	}
+	// After a refused code, take the next one only once the 30-second
+	// step has turned: repeated failures can make AWS lock the device, and
+	// any caller allowed the profile may submit codes.
+	s := d.state(req.Profile)
+	s.mu.Lock()
+	wait := mfaResubmitWait - d.now().Sub(s.refusedAt)
+	s.mu.Unlock()
+	if wait > 0 {
+		d.audit(pi, AuditRecord{Action: "mfa", Profile: req.Profile, Decision: "deny", Reason: "an MFA code was refused moments ago"})
+		writeError(w, http.StatusTooManyRequests, wire.ErrorBody{Code: "mfa_wait",
+			Message: fmt.Sprintf("profile %s: an MFA code was refused moments ago", req.Profile),
+			Hint:    fmt.Sprintf("wait %s for the next code (repeated failures can lock the device)", wait.Round(time.Second))})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), refreshTimeout)
 	defer cancel()
 	res, err := d.b.Fetch(ctx, req.Profile, FetchOptions{MFACode: req.Code})
 	d.record(req.Profile, res, err)
+	if errors.Is(err, ErrMFARefused) {
+		s.mu.Lock()
+		s.refusedAt = d.now()
+		s.mu.Unlock()
+	}
 	if err != nil {
 		d.fail(w, pi, "mfa", req.Profile, err)
 		return
@@ -256,6 +279,13 @@ func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
 	}
 	pi, ok := d.authorize(w, r, "forget", req.Profile)
 	if !ok {
+		return
+	}
+	if pi.peer.UID != d.opts.Owner {
+		// Forgetting makes the daemon go back to STS (and maybe ask for
+		// an MFA code): only the owner of the keys, who changed them, may.
+		d.audit(pi, AuditRecord{Action: "forget", Profile: req.Profile, Decision: "deny", Reason: "only the daemon's own user may make it forget"})
+		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: "forbidden", Message: "only the daemon's own user may make it forget cached credentials"})
 		return
 	}
 	n, err := d.b.Forget(req.Profile)

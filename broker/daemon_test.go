@@ -660,3 +660,39 @@ func FuzzDaemonRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestDaemonMFASubmissionsAfterARefusal(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	h.d.b.codes = &SeedCodes{Keys: h.keys} // no seed: codes come from callers
+	h.sts.fail = func(c fakeCall) error {
+		if c.Code == "111111" {
+			return apiError("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+		}
+		return nil
+	}
+	rec := h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"111111"}`)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "mfa_refused") {
+		t.Fatalf("bad code: HTTP %d %s", rec.Code, rec.Body)
+	}
+	// Within the same 30 s step, no second code reaches STS.
+	rec = h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"222222"}`)
+	if rec.Code != http.StatusTooManyRequests || strings.Count(h.sts.ops(), "GetSessionToken") != 1 {
+		t.Fatalf("second code at once: HTTP %d, calls %s", rec.Code, h.sts.ops())
+	}
+	h.clock.advance(31 * time.Second)
+	decodeCreds(t, h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"222222"}`))
+}
+
+func TestDaemonForgetIsTheOwners(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "\n[access all]\nusers = bob\nprofiles = *\n")
+	bob := Peer{UID: 1001, GID: 1001}
+	decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain"))
+	if rec := h.call(bob, http.MethodPost, "/v1/forget", `{"profile":"plain"}`); rec.Code != http.StatusForbidden {
+		t.Fatalf("bob's forget: HTTP %d", rec.Code)
+	}
+	if rec := h.call(alice, http.MethodPost, "/v1/forget", `{"profile":"plain"}`); rec.Code != http.StatusOK {
+		t.Fatalf("owner's forget: HTTP %d", rec.Code)
+	}
+}
