@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -303,5 +305,45 @@ func TestReadLineFromTTYOnPTY(t *testing.T) {
 	}
 	if _, err := ReadLineFromTTY(filepath.Join(t.TempDir(), "missing"), "x"); !errors.Is(err, ErrNoTerminal) {
 		t.Errorf("missing terminal: err = %v", err)
+	}
+}
+
+// TestReadSecretRestoresTerminalOnInterrupt: ^C (SIGINT) while a secret is
+// being typed without echo gives the terminal its echo back, then ends the
+// process as SIGINT does. The reader runs in a child process (this test
+// binary again), since the signal ends it.
+func TestReadSecretRestoresTerminalOnInterrupt(t *testing.T) {
+	if path := os.Getenv("CREDBROKER_TEST_READ_SECRET_TTY"); path != "" {
+		_, _ = ReadSecretFromTTY(path, "Passphrase: ")
+		os.Exit(3) // not reached when the signal ends the process
+	}
+	t.Parallel()
+	term := openPTY(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReadSecretRestoresTerminalOnInterrupt$")
+	cmd.Env = append(os.Environ(), "CREDBROKER_TEST_READ_SECRET_TTY="+term.slavePath)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	term.waitShown(t, "Passphrase: ", 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for term.echo(t) {
+		if time.Now().After(deadline) {
+			t.Fatal("echo was not turned off")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("the reader was not ended by the signal: %v", err)
+	}
+	if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("the reader ended with %v, want killed by SIGINT", err)
+	}
+	if !term.echo(t) {
+		t.Error("^C left the terminal without echo")
 	}
 }
