@@ -89,6 +89,8 @@ type Daemon struct {
 	reqs    atomic.Uint64
 	// configErr is why the config file was last not reloaded ("" if it was).
 	configErr atomic.Pointer[string]
+	// stopped is set once shutdown begins: nothing is scheduled after it.
+	stopped atomic.Bool
 }
 
 // profileState is what the daemon knows about one profile. The served
@@ -517,10 +519,7 @@ func (d *Daemon) record(profile string, res Result, err error) {
 	now := d.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.timer != nil {
-		s.timer.Stop()
-		s.timer = nil
-	}
+	s.stopTimer()
 	if err == nil {
 		r := res
 		s.served.Store(&r)
@@ -566,6 +565,9 @@ func (d *Daemon) record(profile string, res Result, err error) {
 // schedule arranges a refresh-ahead of s in delay, if s is still in use.
 // Called with s.mu held.
 func (s *profileState) schedule(d *Daemon, delay time.Duration) {
+	if d.stopped.Load() {
+		return // a refresh that finished after shutdown began
+	}
 	if delay < 0 {
 		delay = 0
 	}
@@ -608,30 +610,36 @@ func classifyKind(err error) errorKind {
 // resetAll forgets what was served and every error state (after a config
 // change, a new key or seed, a forget).
 func (d *Daemon) resetAll() {
-	d.states.Range(func(k, v any) bool {
-		s := v.(*profileState)
-		s.mu.Lock()
-		if s.timer != nil {
-			s.timer.Stop()
-			s.timer = nil
-		}
+	d.eachState(func(s *profileState) {
+		s.stopTimer()
 		s.served.Store(nil)
 		s.lastErr, s.kind, s.failures, s.nextTry = nil, errNone, 0, time.Time{}
+	})
+}
+
+// stopTimers ends refresh-ahead for good (the daemon is shutting down).
+func (d *Daemon) stopTimers() {
+	d.stopped.Store(true)
+	d.eachState((*profileState).stopTimer)
+}
+
+// eachState runs f on every profile's state, with its lock held.
+func (d *Daemon) eachState(f func(*profileState)) {
+	d.states.Range(func(_, v any) bool {
+		s := v.(*profileState)
+		s.mu.Lock()
+		f(s)
 		s.mu.Unlock()
 		return true
 	})
 }
 
-func (d *Daemon) stopTimers() {
-	d.states.Range(func(_, v any) bool {
-		s := v.(*profileState)
-		s.mu.Lock()
-		if s.timer != nil {
-			s.timer.Stop()
-		}
-		s.mu.Unlock()
-		return true
-	})
+// stopTimer cancels s's scheduled refresh. Called with s.mu held.
+func (s *profileState) stopTimer() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
 }
 
 // watchConfig reloads the config file when it changes (checked every two
