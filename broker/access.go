@@ -180,7 +180,13 @@ func resolveID(s string, lookup func(string) (uint32, error)) (uint32, error) {
 func (a *Access) Decide(peer Peer, profile string) (allow bool, reason string) {
 	allowedBy := ""
 	for _, r := range a.rules {
-		if !r.matches(peer, profile) {
+		match := r.matches(peer, profile)
+		if !match && r.deny && peer.Groups == nil && len(r.gids) > 0 && r.profileMatches(profile) {
+			// The OS did not say which groups the caller is in: a deny
+			// by group must hold rather than fail open.
+			match = true
+		}
+		if !match {
 			continue
 		}
 		if r.deny {
@@ -200,9 +206,10 @@ func (a *Access) Decide(peer Peer, profile string) (allow bool, reason string) {
 }
 
 func (r compiledRule) matches(peer Peer, profile string) bool {
-	if !r.principal(peer) {
-		return false
-	}
+	return r.principal(peer) && r.profileMatches(profile)
+}
+
+func (r compiledRule) profileMatches(profile string) bool {
 	for _, p := range r.profiles {
 		if ok, _ := path.Match(p, profile); ok {
 			return true

@@ -166,11 +166,12 @@ func (b *Broker) Fetch(ctx context.Context, profile string, opts FetchOptions) (
 		return Result{}, err
 	}
 	e, err := b.walk(ctx, chain, opts)
-	if errors.Is(err, ErrExpiredToken) {
+	if errors.Is(err, ErrExpiredToken) && opts.MFACode == "" {
 		// Cached temporary credentials were revoked or expired early (a
-		// changed clock, a revoked session): forget every cached step of
-		// the chain and walk it once more from the long-lived key.
-		b.forget(chain)
+		// changed clock, a revoked session): forget what signed the call
+		// that failed, and what was made from it, and walk once more. Not
+		// with a code a human gave: it was spent, and AWS refuses it twice.
+		b.forgetFrom(chain, err)
 		e, err = b.walk(ctx, chain, opts)
 	}
 	if err != nil {
@@ -346,9 +347,25 @@ func sessionCacheName(chain *RoleChain) string {
 }
 
 // forget drops every cached step of chain.
-func (b *Broker) forget(chain *RoleChain) {
-	_ = b.cache.Drop(sessionCacheName(chain))
-	for _, s := range chain.Steps {
+// forgetFrom drops the cached step whose credentials signed the call that
+// failed with err (an expired token), and every step after it. An
+// AssumeRole of step k was signed by step k-1, or by the MFA session for
+// the first step (signer -1).
+func (b *Broker) forgetFrom(chain *RoleChain, err error) {
+	signer := -1
+	var se *STSError
+	if errors.As(err, &se) && se.Op == "AssumeRole" {
+		for k, s := range chain.Steps {
+			if s.RoleARN == se.Target {
+				signer = k - 1
+				break
+			}
+		}
+	}
+	if signer < 0 && chain.SessionToken {
+		_ = b.cache.Drop(sessionCacheName(chain))
+	}
+	for _, s := range chain.Steps[max(signer, 0):] {
 		_ = b.cache.Drop(s.Profile + "/role")
 	}
 }

@@ -477,3 +477,88 @@ func TestClampWarning(t *testing.T) {
 		t.Errorf("duration %d, warnings %q", h.sts.calls[1].Duration, h.warns)
 	}
 }
+
+// TestSourceAndRolesShareTheMFASession: the MFA profile used directly and
+// the role built on it use one cached MFA session, so going back and forth
+// asks for one code.
+func TestSourceAndRolesShareTheMFASession(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for range 3 {
+		for _, p := range []string{"base", "prod"} {
+			if _, err := h.b.Credentials(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if h.codes.n != 1 || strings.Count(h.sts.ops(), "GetSessionToken") != 1 {
+		t.Fatalf("%d codes, calls %s", h.codes.n, h.sts.ops())
+	}
+}
+
+// TestSubmittedCodeIsNeverSentTwice: when the role fails with an expired
+// token after a human's code opened the session, the code is not sent
+// again (AWS refuses a reused code).
+func TestSubmittedCodeIsNeverSentTwice(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.sts.fail = func(c fakeCall) error {
+		if c.Op == "AssumeRole" {
+			return apiError("ExpiredToken", "The security token included in the request is expired")
+		}
+		return nil
+	}
+	_, err := h.b.Fetch(context.Background(), "prod", FetchOptions{MFACode: "424242"})
+	if !errors.Is(err, ErrExpiredToken) || h.sts.ops() != "GetSessionToken,AssumeRole" {
+		t.Fatalf("err %v, calls %s", err, h.sts.ops())
+	}
+}
+
+// TestExpiredIntermediateKeepsTheMFASession: a role two steps down whose
+// signer (the first role) was revoked: only the first role and what
+// follows are fetched again, not the MFA session (no new code).
+func TestExpiredIntermediateKeepsTheMFASession(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	cfg := testConfig + "[profile deep]\nrole_arn = arn:aws:iam::210987654321:role/Deep\nsource_profile = prod\n"
+	b, err := New(Options{Config: parse(t, cfg), Keys: h.keys, NewSTS: func(string, Endpoint) STS { return h.sts }, Codes: h.codes, Now: func() time.Time { return *h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Credentials(context.Background(), "deep"); err != nil {
+		t.Fatal(err)
+	}
+	// deep's role is gone from the cache; prod's role, still fresh, was
+	// revoked: AssumeRole for deep signed with it fails.
+	if err := b.cache.Drop("deep/role"); err != nil {
+		t.Fatal(err)
+	}
+	h.sts.fail = func(c fakeCall) error {
+		if c.Op == "AssumeRole" && c.Role == "arn:aws:iam::210987654321:role/Deep" && c.Signer == "ASIAFAKE000000000002" {
+			return apiError("ExpiredToken", "The security token included in the request is expired")
+		}
+		return nil
+	}
+	h.sts.reset()
+	if _, err := b.Credentials(context.Background(), "deep"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.sts.ops(); got != "AssumeRole,AssumeRole,AssumeRole" || h.codes.n != 1 {
+		t.Fatalf("calls %s, codes %d: want prod's and deep's roles again, no new MFA session", got, h.codes.n)
+	}
+}
+
+func TestWrongMFASerialIsNotARefusedCode(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.sts.fail = func(fakeCall) error {
+		return apiError("AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.")
+	}
+	_, err := h.b.Credentials(context.Background(), "prod")
+	if errors.Is(err, ErrMFARefused) || !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, hint, _ := Explain(err); !strings.Contains(hint, "check mfa_serial") {
+		t.Errorf("hint = %q", hint)
+	}
+}

@@ -91,13 +91,27 @@ type Daemon struct {
 	configErr atomic.Pointer[string]
 	// stopped is set once shutdown begins: nothing is scheduled after it.
 	stopped atomic.Bool
+	// gen counts resets (forget, reload): a refresh that started before
+	// one must not put back what was reset.
+	gen atomic.Uint64
+	// hadConfigFile: the config file existed; its disappearance is a
+	// mistake to report, not an empty config to apply.
+	hadConfigFile atomic.Bool
+	reloadMu      sync.Mutex
+
+	mfaMu      sync.Mutex
+	mfaBusy    map[string]bool      // device -> a submitted code is being tried
+	mfaRefused map[string]time.Time // device -> when STS last refused a submitted code
 }
 
 // profileState is what the daemon knows about one profile. The served
 // result is read without a lock on the hot path.
 type profileState struct {
-	name     string
+	name string
+	// served is what is handed out; body is it rendered once as
+	// credential_process JSON, not for every request.
 	served   atomic.Pointer[Result]
+	body     atomic.Pointer[[]byte]
 	lastUsed atomic.Int64 // unix nanoseconds
 
 	mu       sync.Mutex
@@ -106,8 +120,6 @@ type profileState struct {
 	failures int
 	nextTry  time.Time
 	timer    Timer
-	// refusedAt is when STS last refused a submitted MFA code.
-	refusedAt time.Time
 }
 
 type errorKind int
@@ -125,7 +137,8 @@ func NewDaemon(opts DaemonOptions) (*Daemon, error) {
 	if opts.Broker == nil || opts.Config == nil {
 		return nil, errors.New("daemon needs a broker and a config")
 	}
-	d := &Daemon{opts: opts, b: opts.Broker, log: opts.Logger, now: opts.Now, jitter: opts.Jitter, after: opts.AfterFunc}
+	d := &Daemon{opts: opts, b: opts.Broker, log: opts.Logger, now: opts.Now, jitter: opts.Jitter, after: opts.AfterFunc,
+		mfaBusy: map[string]bool{}, mfaRefused: map[string]time.Time{}}
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -162,6 +175,10 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		return err
 	}
 	defer ln.Close()
+	defer d.stopTimers()
+	if fi, err := os.Stat(d.opts.ConfigPath); err == nil && fi.Mode().IsRegular() {
+		d.hadConfigFile.Store(true)
+	}
 	srv := &http.Server{
 		Handler:           d.Handler(),
 		ReadHeaderTimeout: readHeaderLimit,
@@ -186,7 +203,6 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
-	d.stopTimers()
 	d.log.Info("stopped", "requests", d.reqs.Load())
 	return err
 }
@@ -216,12 +232,15 @@ func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := d.credentials(r.Context(), profile)
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the caller went away; nobody to answer, nothing to audit
+	}
 	if err != nil {
 		d.fail(w, pi, "credentials", profile, err)
 		return
 	}
 	d.grant(pi, "credentials", profile, res)
-	writeCredentials(w, res.Credentials)
+	writeCredentials(w, d.state(profile).rendered(res))
 }
 
 // mfaRequest is the body of POST /v1/mfa and /v1/forget.
@@ -243,35 +262,68 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: "bad_request", Message: "an MFA code is 6 digits"})
 		return
 	}
-	// After a refused code, take the next one only once the 30-second
-	// step has turned: repeated failures can make AWS lock the device, and
-	// any caller allowed the profile may submit codes.
-	s := d.state(req.Profile)
-	s.mu.Lock()
-	wait := mfaResubmitWait - d.now().Sub(s.refusedAt)
-	s.mu.Unlock()
-	if wait > 0 {
-		d.audit(pi, AuditRecord{Action: "mfa", Profile: req.Profile, Decision: "deny", Reason: "an MFA code was refused moments ago"})
-		writeError(w, http.StatusTooManyRequests, wire.ErrorBody{Code: "mfa_wait",
-			Message: fmt.Sprintf("profile %s: an MFA code was refused moments ago", req.Profile),
-			Hint:    fmt.Sprintf("wait %s for the next code (repeated failures can lock the device)", wait.Round(time.Second))})
+	chain, err := d.b.Resolver().Resolve(req.Profile)
+	if err != nil {
+		d.fail(w, pi, "mfa", req.Profile, err)
 		return
 	}
+	switch {
+	case chain.MFASerial == "":
+		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: "bad_request", Message: fmt.Sprintf("profile %s uses no MFA device (no mfa_serial)", req.Profile)})
+		return
+	case d.b.hasSeed(chain):
+		// The daemon makes its own codes: a caller's code could only
+		// spend a step or, wrong, get the device locked for everyone.
+		writeError(w, http.StatusConflict, wire.ErrorBody{Code: "bad_request",
+			Message: fmt.Sprintf("profile %s has a stored TOTP seed: the daemon makes its own MFA codes", req.Profile)})
+		return
+	}
+	// One code at a time per device, and after a refused one the next only
+	// once the 30-second step has turned: AWS counts failures per device,
+	// and repeated failures can lock it.
+	release, wait := d.takeDevice(chain.MFASerial)
+	if release == nil {
+		d.audit(pi, AuditRecord{Action: "mfa", Profile: req.Profile, Decision: "deny", Reason: "another MFA code for the device was just tried"})
+		writeError(w, http.StatusTooManyRequests, wire.ErrorBody{Code: "mfa_wait",
+			Message: fmt.Sprintf("profile %s: an MFA code for %s was just tried", req.Profile, chain.MFASerial),
+			Hint:    fmt.Sprintf("wait %s for the next code, then run: credbroker unlock %s", wait.Round(time.Second), req.Profile)})
+		return
+	}
+	gen := d.gen.Load()
 	ctx, cancel := context.WithTimeout(r.Context(), refreshTimeout)
 	defer cancel()
 	res, err := d.b.Fetch(ctx, req.Profile, FetchOptions{MFACode: req.Code})
-	d.record(req.Profile, res, err)
-	if errors.Is(err, ErrMFARefused) {
-		s.mu.Lock()
-		s.refusedAt = d.now()
-		s.mu.Unlock()
-	}
+	release(errors.Is(err, ErrMFARefused))
+	d.record(req.Profile, res, err, gen)
 	if err != nil {
 		d.fail(w, pi, "mfa", req.Profile, err)
 		return
 	}
 	d.grant(pi, "mfa", req.Profile, res)
-	writeCredentials(w, res.Credentials)
+	writeCredentials(w, d.state(req.Profile).rendered(res))
+}
+
+// takeDevice reserves device for one submitted code. It returns nil and
+// how long to wait when another code is being tried or one was refused
+// less than a step ago; release records whether this one was refused.
+func (d *Daemon) takeDevice(device string) (release func(refused bool), wait time.Duration) {
+	d.mfaMu.Lock()
+	defer d.mfaMu.Unlock()
+	if d.mfaBusy[device] {
+		return nil, mfaResubmitWait
+	}
+	if wait := mfaResubmitWait - d.now().Sub(d.mfaRefused[device]); wait > 0 {
+		return nil, wait
+	}
+	d.mfaBusy[device] = true
+	return func(refused bool) {
+		d.mfaMu.Lock()
+		defer d.mfaMu.Unlock()
+		delete(d.mfaBusy, device)
+		if refused {
+			d.mfaRefused[device] = d.now()
+		}
+	}, 0
 }
 
 func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
@@ -304,13 +356,13 @@ func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
 
 // ProfileStatus is one profile in GET /v1/status. It never holds a secret.
 type ProfileStatus struct {
-	Profile     string     `json:"profile"`
-	RoleARN     string     `json:"role_arn,omitempty"`
-	Expiration  *time.Time `json:"expiration,omitempty"`
-	Fresh       bool       `json:"fresh"`
-	State       string     `json:"state"`
-	LastError   string     `json:"last_error,omitempty"`
-	NextRefresh *time.Time `json:"next_retry,omitempty"`
+	Profile    string     `json:"profile"`
+	RoleARN    string     `json:"role_arn,omitempty"`
+	Expiration *time.Time `json:"expiration,omitempty"`
+	Fresh      bool       `json:"fresh"`
+	State      string     `json:"state"`
+	LastError  string     `json:"last_error,omitempty"`
+	NextRetry  *time.Time `json:"next_retry,omitempty"`
 }
 
 // Status is GET /v1/status.
@@ -364,7 +416,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 				ps.State = map[errorKind]string{errTransient: "retrying", errHuman: "mfa_required", errTerminal: "error", errLocked: "mfa_refused"}[s.kind]
 				if !s.nextTry.IsZero() && s.kind == errTransient {
 					t := s.nextTry
-					ps.NextRefresh = &t
+					ps.NextRetry = &t
 				}
 			}
 			s.mu.Unlock()
@@ -406,15 +458,35 @@ func (d *Daemon) grant(pi *peerInfo, action, profile string, res Result) {
 }
 
 func (d *Daemon) fail(w http.ResponseWriter, pi *peerInfo, action, profile string, err error) {
+	var unknown *UnknownProfileError
+	if errors.As(err, &unknown) {
+		// Name only the profiles this caller may fetch.
+		u := *unknown
+		u.Known = nil
+		for _, n := range unknown.Known {
+			if ok, _ := d.access.Load().Decide(pi.peer, n); ok {
+				u.Known = append(u.Known, n)
+			}
+		}
+		err = &u
+	}
 	msg, hint, code := Explain(err)
 	d.audit(pi, AuditRecord{Action: action, Profile: profile, Decision: "error", Reason: msg})
 	de := wire.ErrorBody{Code: code, Message: msg, Hint: hint}
-	if code == "mfa_required" {
+	if code == "mfa_required" || code == "mfa_refused" {
 		// The client asks its user for a code for this device.
-		if c, rerr := d.b.Resolver().Resolve(profile); rerr == nil {
+		c, rerr := d.b.Resolver().Resolve(profile)
+		if rerr == nil {
 			de.MFASerial = c.MFASerial
 		}
-		de.Hint = "run: credbroker unlock " + profile
+		switch {
+		case code == "mfa_required":
+			de.Hint = "run: credbroker unlock " + profile
+		case rerr == nil && d.b.hasSeed(c):
+			de.Hint = "nothing is retried (repeated failures can lock the device): check this machine's clock and the seed (credbroker totp code " + profile + " against your authenticator), then store it again: credbroker totp add PROFILE"
+		default:
+			de.Hint = "nothing is retried (repeated failures can lock the device): wait for the next code, then run: credbroker unlock " + profile
+		}
 	}
 	writeError(w, statusFor(code), de)
 }
@@ -426,7 +498,7 @@ func (d *Daemon) audit(pi *peerInfo, rec AuditRecord) {
 	rec.Time = d.now().UTC()
 	rec.UID, rec.PID = pi.peer.UID, pi.peer.PID
 	rec.User = pi.peer.UserName()
-	rec.Executable = pi.exe
+	rec.Executable = pi.executable()
 	d.opts.Audit.Record(rec)
 }
 
@@ -453,9 +525,10 @@ func (d *Daemon) credentials(ctx context.Context, profile string) (Result, error
 	s.mu.Lock()
 	lastErr, kind, nextTry := s.lastErr, s.kind, s.nextTry
 	s.mu.Unlock()
-	if lastErr != nil && now.Before(nextTry) {
-		// Backing off (or stopped after a terminal error): don't hammer
-		// STS; serve what is still usable, else say what is wrong.
+	if lastErr != nil && (now.Before(nextTry) || kind == errHuman) {
+		// Backing off, stopped after a terminal error, or waiting for an
+		// MFA code: don't go back to STS (or the keyring) for each
+		// caller; serve what is still usable, else say what is wrong.
 		if usable {
 			return *cur, nil
 		}
@@ -500,12 +573,13 @@ func (d *Daemon) state(profile string) *profileState {
 // refresh starts (or joins) the one refresh of profile. It runs detached
 // from any caller, so a caller giving up does not cancel it for others.
 func (d *Daemon) refresh(profile string, renew bool) <-chan singleflight.Result {
+	gen := d.gen.Load()
 	return d.flights.DoChan(profile, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 		defer cancel()
 		start := d.now()
 		res, err := d.b.Fetch(ctx, profile, FetchOptions{Renew: renew})
-		d.record(profile, res, err)
+		d.record(profile, res, err, gen)
 		if err == nil {
 			d.log.Info("refreshed", "profile", profile, "role", res.RoleARN, "expires", res.Expires.UTC().Format(time.RFC3339), "renew", renew, "took", d.now().Sub(start).Round(time.Millisecond))
 		}
@@ -513,15 +587,22 @@ func (d *Daemon) refresh(profile string, renew bool) <-chan singleflight.Result 
 	})
 }
 
-// record keeps the outcome of a fetch and schedules the next one.
-func (d *Daemon) record(profile string, res Result, err error) {
+// record keeps the outcome of a fetch that started at generation gen, and
+// schedules the next one. An outcome from before a reset is dropped: it may
+// come from a key or config that was just replaced.
+func (d *Daemon) record(profile string, res Result, err error, gen uint64) {
 	s := d.state(profile)
 	now := d.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gen != d.gen.Load() {
+		return
+	}
 	s.stopTimer()
 	if err == nil {
 		r := res
+		body := MarshalProcessOutput(res.Credentials)
+		s.body.Store(&body)
 		s.served.Store(&r)
 		s.lastErr, s.kind, s.failures, s.nextTry = nil, errNone, 0, time.Time{}
 		next := res.RenewAt(d.jitter())
@@ -553,7 +634,8 @@ func (d *Daemon) record(profile string, res Result, err error) {
 		s.nextTry = time.Time{}
 		d.log.Info("MFA code needed", "profile", profile)
 	case errLocked:
-		// Far future: only an unlock, a forget or a config change clears it.
+		// Far future: only a new code (credbroker unlock), a forget (a new
+		// seed) or a config change clears it.
 		s.nextTry = now.Add(100 * 365 * 24 * time.Hour)
 		d.log.Error("MFA code refused; not retrying (repeated failures can lock the device)", "profile", profile, "err", msg)
 	default:
@@ -610,9 +692,13 @@ func classifyKind(err error) errorKind {
 // resetAll forgets what was served and every error state (after a config
 // change, a new key or seed, a forget).
 func (d *Daemon) resetAll() {
+	d.gen.Add(1)
 	d.eachState(func(s *profileState) {
+		// New callers must not join a refresh that started before.
+		d.flights.Forget(s.name)
 		s.stopTimer()
 		s.served.Store(nil)
+		s.body.Store(nil)
 		s.lastErr, s.kind, s.failures, s.nextTry = nil, errNone, 0, time.Time{}
 	})
 }
@@ -669,13 +755,27 @@ func (d *Daemon) watchConfig(ctx context.Context) {
 	}
 }
 
-// Reload re-reads the config file. A broken file is logged and the old
-// config kept: a typo must not take credentials away from everyone.
+// Reload re-reads the config file. A broken or vanished file is logged and
+// the old config kept: a typo or a stray rm must not take credentials (or
+// the access rules) away from everyone. The [daemon] section's socket_group
+// takes effect at the next start.
 func (d *Daemon) Reload() {
 	if d.opts.Reload == nil {
 		return
 	}
-	cfg, err := d.opts.Reload()
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	var cfg *Config
+	_, err := os.Stat(d.opts.ConfigPath)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && d.hadConfigFile.Load():
+		err = fmt.Errorf("%s is gone", d.opts.ConfigPath)
+	default:
+		if err == nil {
+			d.hadConfigFile.Store(true)
+		}
+		cfg, err = d.opts.Reload()
+	}
 	if err == nil {
 		var access *Access
 		if access, err = NewAccess(cfg, d.opts.Owner, d.opts.Lookup); err == nil {
@@ -715,8 +815,16 @@ func MarshalProcessOutput(c cache.Credentials) []byte {
 	return append(out, '\n')
 }
 
-func writeCredentials(w http.ResponseWriter, c cache.Credentials) {
-	body := MarshalProcessOutput(c)
+// rendered is res as credential_process JSON: the body kept with what is
+// served when res is it, else rendered now.
+func (s *profileState) rendered(res Result) []byte {
+	if cur, body := s.served.Load(), s.body.Load(); cur != nil && body != nil && cur.Credentials == res.Credentials {
+		return *body
+	}
+	return MarshalProcessOutput(res.Credentials)
+}
+
+func writeCredentials(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -792,10 +900,16 @@ type peerKey struct{}
 
 type peerInfo struct {
 	peer Peer
-	// exe is the peer's executable, read once at connect time (while the
-	// process surely lives) rather than for every audit record.
-	exe string
-	err error
+	err  error
+	// exe is the peer's executable, read once per connection, when the
+	// first audit record needs it (not for every record).
+	exeOnce sync.Once
+	exe     string
+}
+
+func (pi *peerInfo) executable() string {
+	pi.exeOnce.Do(func() { pi.exe = pi.peer.Executable() })
+	return pi.exe
 }
 
 // withPeer is the http.Server's ConnContext: the kernel's word on who is
@@ -805,11 +919,7 @@ func withPeer(ctx context.Context, c net.Conn) context.Context {
 		c = sc.Conn
 	}
 	p, err := PeerOf(c)
-	pi := &peerInfo{peer: p, err: err}
-	if err == nil {
-		pi.exe = p.Executable()
-	}
-	return context.WithValue(ctx, peerKey{}, pi)
+	return context.WithValue(ctx, peerKey{}, &peerInfo{peer: p, err: err})
 }
 
 func peerFrom(ctx context.Context) (*peerInfo, error) {

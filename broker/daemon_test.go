@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/credbroker/credbroker/keystore"
 	"io"
 	"net"
 	"net/http"
@@ -214,8 +215,8 @@ func TestDaemonHerd(t *testing.T) {
 
 // TestDaemonRefreshesAhead runs a day of fake time with requests every
 // few minutes: while STS is healthy, nothing handed out ever has less than
-// the 15-minute margin left, and only the role is renewed (the 8 h MFA
-// session without a stored seed is kept until it must be replaced).
+// the 15-minute margin left. The harness's CodeSource makes codes by
+// itself (as a stored seed does), so the MFA session is renewed ahead too.
 func TestDaemonRefreshesAhead(t *testing.T) {
 	t.Parallel()
 	h := newDaemonHarness(t, "")
@@ -312,12 +313,21 @@ func TestDaemonTerminalErrorsStopRetries(t *testing.T) {
 	if n := strings.Count(h.sts.ops(), "GetSessionToken"); n != 1 || h.codes.n != 1 {
 		t.Fatalf("%d GetSessionToken, %d codes after a refused code", n, h.codes.n)
 	}
-	// A human unlocks with a new code: served again.
+	// The profile has its own codes (a seed): a caller may not submit one,
+	// and the refusal names the device and says what to check.
+	if rec := h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"123456"}`); rec.Code != http.StatusConflict {
+		t.Fatalf("a code for a seeded profile: HTTP %d", rec.Code)
+	}
+	var de DaemonError
+	_ = json.Unmarshal(h.get(alice, "/v1/credentials?profile=prod").Body.Bytes(), &de)
+	if de.MFASerial != "arn:aws:iam::123456789012:mfa/alice" || !strings.Contains(de.Hint, "check this machine's clock and the seed") {
+		t.Errorf("refusal = %+v", de)
+	}
+	// The owner stores a corrected seed (credbroker totp add tells the
+	// daemon to forget): served again.
 	h.sts.fail = nil
-	rec = h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"123456"}`)
-	decodeCreds(t, rec)
-	if h.sts.calls[len(h.sts.calls)-2].Code != "123456" {
-		t.Errorf("the submitted code was not used: %+v", h.sts.calls)
+	if rec := h.call(alice, http.MethodPost, "/v1/forget", `{"profile":"base"}`); rec.Code != http.StatusOK {
+		t.Fatalf("forget: HTTP %d", rec.Code)
 	}
 	decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
 }
@@ -694,5 +704,166 @@ func TestDaemonForgetIsTheOwners(t *testing.T) {
 	}
 	if rec := h.call(alice, http.MethodPost, "/v1/forget", `{"profile":"plain"}`); rec.Code != http.StatusOK {
 		t.Fatalf("owner's forget: HTTP %d", rec.Code)
+	}
+}
+
+// TestDaemonResetDropsRefreshInFlight: a refresh that started before a
+// forget (a new key) must not put its result back.
+func TestDaemonResetDropsRefreshInFlight(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	release := make(chan struct{})
+	h.sts.fail = func(c fakeCall) error {
+		if c.Signer == "AKIAPPPPPPPPPPPPPPPP" {
+			<-release // the old key's call is slow
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = h.d.credentials(context.Background(), "plain")
+	}()
+	time.Sleep(50 * time.Millisecond)
+	// The key is replaced and the daemon told, while the old call is out.
+	if err := h.keys.PutAccessKey("plain", keystore.AccessKey{AccessKeyID: "AKIANNNNNNNNNNNNNNNN", SecretAccessKey: strings.Repeat("n", 40)}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.call(alice, http.MethodPost, "/v1/forget", `{"profile":"plain"}`); rec.Code != http.StatusOK {
+		t.Fatalf("forget: HTTP %d", rec.Code)
+	}
+	close(release)
+	<-done
+	h.sts.reset()
+	decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain"))
+	if got := h.sts.ops(); got != "GetSessionToken" || h.sts.calls[0].Signer != "AKIANNNNNNNNNNNNNNNN" {
+		t.Fatalf("after the forget: calls %s %+v, want a session from the new key", got, h.sts.calls)
+	}
+}
+
+// countingRequired is a CodeSource with no way to make a code.
+type countingRequired struct{ n int }
+
+func (c *countingRequired) Code(context.Context, *RoleChain) (string, error) {
+	c.n++
+	return "", ErrMFARequired
+}
+
+// TestDaemonWaitsForAHuman: once a code is needed, callers get
+// mfa_required at once, without the daemon going back to the keyring or
+// STS for each of them.
+func TestDaemonWaitsForAHuman(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	codes := &countingRequired{}
+	h.d.b.codes = codes
+	for range 10 {
+		if rec := h.get(alice, "/v1/credentials?profile=prod"); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("HTTP %d", rec.Code)
+		}
+	}
+	if codes.n != 1 || h.sts.ops() != "" {
+		t.Fatalf("%d attempts for 10 callers, calls %s", codes.n, h.sts.ops())
+	}
+}
+
+func TestDaemonKeepsConfigWhenTheFileGoes(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	path := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(path, []byte(testConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.d.opts.ConfigPath = path
+	h.d.opts.Reload = func() (*Config, error) { return LoadConfig(path) }
+	h.d.Reload()
+	if h.d.configErr.Load() != nil {
+		t.Fatalf("reload: %s", *h.d.configErr.Load())
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	h.d.Reload()
+	if e := h.d.configErr.Load(); e == nil || !strings.Contains(*e, "is gone") {
+		t.Fatalf("configErr = %v", e)
+	}
+	decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
+}
+
+func TestDaemonUnknownProfiles(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "[access bob-plain]\nusers = bob\nprofiles = plain\n")
+	bob := Peer{UID: 1001, GID: 1001, Groups: []uint32{}}
+	if rec := h.get(bob, "/v1/credentials?profile=plai"); rec.Code != http.StatusForbidden {
+		t.Fatalf("HTTP %d", rec.Code)
+	}
+	h2 := newDaemonHarness(t, "[access bob-all]\nusers = bob\nprofiles = *\n[access bob-not-prod]\nusers = bob\nprofiles = prod\neffect = deny\n")
+	var de DaemonError
+	rec := h2.get(bob, "/v1/credentials?profile=plai")
+	_ = json.Unmarshal(rec.Body.Bytes(), &de)
+	if rec.Code != http.StatusNotFound || !strings.Contains(de.Message, "known: base, direct, plain)") {
+		t.Errorf("unknown profile for bob: HTTP %d %q (prod must not be listed)", rec.Code, de.Message)
+	}
+	// /v1/mfa for a made-up name keeps no state.
+	if rec := h2.call(bob, http.MethodPost, "/v1/mfa", `{"profile":"ghost","code":"123456"}`); rec.Code != http.StatusNotFound {
+		t.Errorf("mfa for ghost: HTTP %d", rec.Code)
+	}
+	if _, ok := h2.d.states.Load("ghost"); ok {
+		t.Error("state kept for a made-up profile")
+	}
+}
+
+func TestAccessDenyByGroupHoldsWhenGroupsAreUnknown(t *testing.T) {
+	t.Parallel()
+	cfg := parse(t, "[profile prod]\n[access all]\nusers = 1001\nprofiles = *\n[access no-contractors]\ngroups = 3000\nprofiles = prod\neffect = deny\n")
+	a, err := NewAccess(cfg, 0, NameLookup{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		groups []uint32
+		want   bool
+	}{
+		{[]uint32{3000}, false}, // known member: denied
+		{[]uint32{}, true},      // known: in no group
+		{nil, false},            // unknown: the deny holds
+	} {
+		if ok, reason := a.Decide(Peer{UID: 1001, GID: 1001, Groups: tc.groups}, "prod"); ok != tc.want {
+			t.Errorf("groups %v: allow = %v (%s)", tc.groups, ok, reason)
+		}
+	}
+}
+
+// TestDaemonSeedlessSessionIsKept: without a seed, the MFA session a human
+// opened is kept (never renewed ahead: that would need another code) while
+// the role is renewed from it, until the session runs out; then callers
+// are asked for a code.
+func TestDaemonSeedlessSessionIsKept(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	h.d.b.codes = &SeedCodes{Keys: h.keys}
+	decodeCreds(t, h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"123456"}`))
+	needed := false
+	for step := 0; step < 9*60/7; step++ {
+		rec := h.get(alice, "/v1/credentials?profile=prod")
+		if rec.Code == http.StatusUnauthorized {
+			needed = true
+			break
+		}
+		out := decodeCreds(t, rec)
+		exp, _ := time.Parse(time.RFC3339, out.Expiration)
+		if left := exp.Sub(h.clock.Now()); left < time.Minute {
+			t.Fatalf("after %d min handed out credentials with %s left", step*7, left)
+		}
+		h.clock.advance(7 * time.Minute)
+	}
+	if n := strings.Count(h.sts.ops(), "GetSessionToken"); n != 1 {
+		t.Errorf("%d GetSessionToken: the seedless session was renewed", n)
+	}
+	if ars := strings.Count(h.sts.ops(), "AssumeRole"); ars < 10 {
+		t.Errorf("%d AssumeRole in 8 h: the role was not renewed from the session", ars)
+	}
+	if !needed || h.clock.Now().Sub(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)) < 7*time.Hour {
+		t.Errorf("a code was asked for at %s (needed %v), want near the session's 8 h", h.clock.Now(), needed)
 	}
 }

@@ -42,11 +42,14 @@
 // and per chain step, however many callers wait (singleflight); a caller
 // that gives up does not cancel it. A scheduler renews credentials at 75 to
 // 90 % of the time they stay fresh, with jitter, so nothing handed out has
-// less than the refresh margin left while STS is healthy; the MFA session is
+// less than the refresh margin left while STS is healthy (15 minutes, or a
+// third of the lifetime for credentials shorter than 45 minutes); the MFA session is
 // renewed ahead too when a seed is stored. STS trouble (throttling, 5xx,
 // network) is retried with exponential backoff and jitter while still-usable
-// credentials are served; a rejected key, a denied role or a refused MFA
-// code stops retries; expired credentials are never served.
+// credentials are served; a rejected key or a denied role stops scheduled
+// retries (a caller's request tries again after a minute); a refused MFA
+// code stops everything until a human acts; expired credentials are never
+// served.
 //
 // Who asks is the kernel's word (PeerOf: SO_PEERCRED and SO_PEERGROUPS on
 // Linux, LOCAL_PEERCRED on macOS), checked against [access NAME] rules

@@ -123,7 +123,13 @@ func classify(err error, op, target, profile string, ep Endpoint, mfa, temporary
 		case "AccessDenied", "AccessDeniedException":
 			// STS answers a bad MFA code with AccessDenied "MultiFactorAuthentication
 			// failed with invalid MFA one time pass code."
-			if mfa && strings.Contains(strings.ToLower(e.Message), "multifactorauthentication") {
+			// "...unable to validate MFA code. Please verify your MFA serial
+			// number is valid and associated with this user." is a wrong
+			// mfa_serial, not a wrong code.
+			lower := strings.ToLower(e.Message)
+			if mfa && strings.Contains(lower, "serial") {
+				e.Kind = ErrInvalidRequest
+			} else if mfa && strings.Contains(lower, "multifactorauthentication") {
 				e.Kind = ErrMFARefused
 			} else {
 				e.Kind = ErrAccessDenied

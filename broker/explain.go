@@ -37,6 +37,8 @@ func Explain(err error) (msg, hint, code string) {
 		return msg, "ask the daemon's owner for an [access] rule that allows you this profile", "forbidden"
 	case errors.As(err, &stsErr):
 		switch {
+		case errors.Is(err, ErrKeyRejected) && stsErr.Op == "GetCallerIdentity":
+			return msg, "check the key id and secret you entered (IAM console, Security credentials): nothing was stored", "key_rejected"
 		case errors.Is(err, ErrKeyRejected):
 			return msg, "the stored key was deleted, deactivated or mistyped: run credbroker add " + stsErr.Profile, "key_rejected"
 		case errors.Is(err, ErrMFARefused):
@@ -50,7 +52,11 @@ func Explain(err error) (msg, hint, code string) {
 		case errors.Is(err, ErrSTSUnavailable):
 			return msg, "STS is throttling or failing; credbroker retries with backoff", "sts_unavailable"
 		case errors.Is(err, ErrExpiredToken):
-			return msg, "", "expired_token"
+			return msg, "a cached session was revoked or expired early; if this persists, check this machine's clock", "expired_token"
+		case errors.Is(err, ErrInvalidRequest) && stsErr.Code == "RegionDisabledException":
+			return msg, "STS is not enabled in this region for the account: enable it, or set another region", "invalid_request"
+		case errors.Is(err, ErrInvalidRequest) && stsErr.Op == "GetSessionToken":
+			return msg, "check mfa_serial: it must be the ARN (or serial) of an MFA device of this IAM user", "invalid_request"
 		case errors.Is(err, ErrInvalidRequest):
 			return msg, "check role_arn, external_id and duration_seconds of the profile", "invalid_request"
 		}

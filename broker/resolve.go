@@ -21,9 +21,9 @@ const (
 	maxChainedDuration      = 3600
 )
 
-// Defaults, as aws-vault chose them: a session handed out as is lasts an hour;
-// an MFA session that only feeds AssumeRole lasts 8 hours, so switching roles
-// does not ask for a new MFA code all day; AssumeRole's own default is an hour.
+// Defaults: a session without MFA lasts an hour; an MFA session lasts 8
+// hours (as aws-vault's chained sessions do), so switching roles does not ask
+// for a new MFA code all day; AssumeRole's own default is an hour.
 const (
 	defaultSessionDuration    = time.Hour
 	defaultMFASessionDuration = 8 * time.Hour
@@ -169,14 +169,18 @@ func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 	// there is no role at all (the long-lived key is never handed out).
 	chain.SessionToken = chain.MFASerial != "" || len(roles) == 0
 	if chain.SessionToken {
+		// One duration per source and device, whichever profile asks:
+		// the source handed out directly and the roles built on it share
+		// one cached MFA session rather than replacing each other's (and
+		// asking for a code each time).
 		source := r.Config.Profiles[chain.Source]
 		switch {
 		case source != nil && source.RoleARN == "" && source.DurationSeconds > 0:
 			chain.SessionDuration = seconds(source.DurationSeconds)
-		case len(roles) == 0:
-			chain.SessionDuration = defaultSessionDuration
-		default:
+		case chain.MFASerial != "":
 			chain.SessionDuration = defaultMFASessionDuration
+		default:
+			chain.SessionDuration = defaultSessionDuration
 		}
 	}
 	sessionName := r.defaultSessionName()
@@ -278,8 +282,9 @@ func (r *Resolver) endpoint(path []string) (Endpoint, error) {
 
 var sessionNameUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
 
-// defaultSessionName names role sessions after the local user, so CloudTrail
-// shows who assumed the role.
+// defaultSessionName names role sessions after the local user the broker
+// runs as (the daemon's user for a service: set role_session_name to tell
+// callers apart in CloudTrail).
 func (r *Resolver) defaultSessionName() string {
 	name := "credbroker"
 	if u, err := user.Current(); err == nil && u.Username != "" {

@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -27,14 +28,20 @@ type listener struct {
 	net.Listener
 	path string
 	lock *os.File
+	once sync.Once
+	err  error
 }
 
-// Close stops listening, removes the socket file and releases the lock.
+// Close stops listening, removes the socket file and releases the lock,
+// once: the HTTP server closes the listener too, and a second removal
+// could delete the socket of a daemon started since.
 func (l *listener) Close() error {
-	err := l.Listener.Close()
-	_ = os.Remove(l.path)
-	_ = l.lock.Close() // releases the flock
-	return err
+	l.once.Do(func() {
+		l.err = l.Listener.Close()
+		_ = os.Remove(l.path)
+		_ = l.lock.Close() // releases the flock
+	})
+	return l.err
 }
 
 // listenUnix makes the daemon's socket at path, safely:
