@@ -28,7 +28,11 @@ func (s sessionStore) Save(name string, data []byte) error {
 func (s sessionStore) Delete(name string) error { return s.keys.Delete(keystore.KindSession, name) }
 
 // StepStore keeps the last MFA time step used per device in the keystore
-// (mfa.StepStore), so separate processes never send the same code twice.
+// (mfa.StepStore), so that a daemon restart, or `credbroker totp code` in
+// another process, does not hand out a code already used. Reading and
+// recording a step are not one atomic step across processes: two processes
+// making a code for one device in the same instant could still both use
+// one (the daemon is normally the only one that makes codes).
 type StepStore struct{ Keys *keystore.Store }
 
 func stepItem(device string) string { return "mfa-step/" + device }

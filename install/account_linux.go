@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -112,7 +113,39 @@ func checkSystemExecutable(path string) error {
 	if err != nil {
 		return fmt.Errorf("executable: %w", err)
 	}
-	return checkExecutableOwner(path, fi)
+	if err := checkExecutableOwner(path, fi); err != nil {
+		return err
+	}
+	// A root-owned binary in a folder someone else may write can still be
+	// replaced by a rename: every folder up to / must be root's too.
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if err := checkFolderOwner(dir); err != nil {
+			return fmt.Errorf("executable %s: %w", path, err)
+		}
+		if dir == filepath.Dir(dir) {
+			return nil
+		}
+	}
+}
+
+// checkFolderOwner refuses a folder not owned by root, or writable by
+// group or others (the sticky bit does not help: a folder's owner may still
+// rename within it).
+func checkFolderOwner(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !ok:
+		return fmt.Errorf("cannot tell who owns %s", dir)
+	case st.Uid != 0:
+		return fmt.Errorf("folder %s is owned by uid %d, not root: install credbroker in a root-owned folder such as /usr/local/bin", dir, st.Uid)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("folder %s is writable by group or others (mode %v): install credbroker in a root-owned folder such as /usr/local/bin", dir, fi.Mode().Perm())
+	}
+	return nil
 }
 
 func checkExecutableOwner(path string, fi fs.FileInfo) error {

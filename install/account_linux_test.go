@@ -3,7 +3,9 @@ package install
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -129,5 +131,47 @@ func TestCheckSystemExecutable(t *testing.T) {
 				t.Errorf("error = %v, want one saying %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestCheckSystemExecutableFolders: a root-owned binary in a folder another
+// user may write can be replaced by a rename; every folder up to / counts.
+func TestCheckSystemExecutableFolders(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root to make root-owned files (CI runs as root)")
+	}
+	base, err := os.MkdirTemp("/var/lib", "cbinst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	bin := filepath.Join(base, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(bin, "credbroker-cli")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSystemExecutable(exe); err != nil {
+		t.Fatalf("root-owned folders: %v", err)
+	}
+	if err := os.Chmod(bin, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSystemExecutable(exe); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Errorf("world-writable folder: %v", err)
+	}
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(bin, 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSystemExecutable(exe); err == nil || !strings.Contains(err.Error(), "owned by uid 1000") {
+		t.Errorf("a user's folder: %v", err)
 	}
 }
