@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -23,10 +22,23 @@ func UserSocket(getenv func(string) string) string { return wire.UserSocket(gete
 // human (MFA codes are asked by the client before it calls).
 const requestTimeout = 2 * refreshTimeout
 
+// defaultStartWait is how long a daemon started on demand has to answer:
+// it opens its keyring and socket in milliseconds, but a loaded machine
+// may be slower.
+const defaultStartWait = 10 * time.Second
+
 // Client talks to a daemon over its Unix socket, one request per
-// connection (see package wire).
+// connection (see package wire), and refuses a daemon run by another user
+// (wire.ErrForeignDaemon).
 type Client struct {
 	Socket string
+	// LockDir holds the client's prompt lock (PromptLock); "" is the
+	// socket's folder. A client of the system daemon, whose folder
+	// belongs to the service's user, names a folder of its own user.
+	LockDir string
+	// StartWait bounds how long EnsureDaemon waits for a daemon it
+	// started to answer; 0 is 10 s.
+	StartWait time.Duration
 }
 
 // NewClient returns a client for the daemon at socket.
@@ -97,18 +109,21 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 // EnsureDaemon starts a daemon with start when none answers, as gpg-agent
 // is started on demand. An exclusive lock in the socket's folder makes one
 // client start it while the others of a herd wait, then find it running.
-// start returns a channel that yields if the daemon exits, with why.
-func (c *Client) EnsureDaemon(ctx context.Context, start func() (<-chan error, error)) error {
+// start returns a channel that yields if the daemon exits, with why;
+// logPath is where the started daemon logs, named when it does not answer.
+//
+// The socket's folder must be the caller's own (or root's) and writable by
+// nobody else, or nothing is created, locked or started there: without
+// XDG_RUNTIME_DIR it is /tmp/credbroker-UID, which another local user may
+// have made first, to serve credentials of their choosing and collect MFA
+// codes.
+func (c *Client) EnsureDaemon(ctx context.Context, start func() (<-chan error, error), logPath string) error {
 	if err := c.Health(ctx); !errors.Is(err, ErrNoDaemon) {
 		return err
 	}
-	dir := filepath.Dir(c.Socket)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create socket folder: %w", err)
-	}
-	unlock, err := lockFile(ctx, filepath.Join(dir, "autostart.lock"))
+	unlock, err := lockFile(ctx, filepath.Join(filepath.Dir(c.Socket), "autostart.lock"))
 	if err != nil {
-		return err
+		return fmt.Errorf("start a daemon on %s: %w", c.Socket, err)
 	}
 	defer unlock()
 	if err := c.Health(ctx); !errors.Is(err, ErrNoDaemon) {
@@ -118,23 +133,44 @@ func (c *Client) EnsureDaemon(ctx context.Context, start func() (<-chan error, e
 	if err != nil {
 		return fmt.Errorf("start the daemon: %w", err)
 	}
-	// Wait for it to answer: a daemon opens its keyring and socket in
-	// milliseconds, but a loaded machine may be slower.
-	deadline := time.Now().Add(10 * time.Second)
-	for wait := 2 * time.Millisecond; ; wait = min(wait*2, 100*time.Millisecond) {
+	wait := c.StartWait
+	if wait <= 0 {
+		wait = defaultStartWait
+	}
+	deadline := time.Now().Add(wait)
+	for pause := 2 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
 		err := c.Health(ctx)
 		if !errors.Is(err, ErrNoDaemon) {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: started a daemon for %s but it does not answer (see its log)", ErrNoDaemon, c.Socket)
+			return fmt.Errorf("%w: started a daemon for %s but it does not answer after %s (see its log %s)", ErrNoDaemon, c.Socket, wait, logPath)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-exited:
 			return err
-		case <-time.After(wait):
+		case <-time.After(pause):
 		}
 	}
+}
+
+// PromptLock takes an exclusive lock on prompt.lock in LockDir (the
+// socket's folder by default), waiting for it until ctx is done. A client
+// holds it from asking the daemon again whether it needs an MFA code to
+// giving it the code typed, so that of a herd of processes that all heard
+// "mfa code required" only the first asks on the terminal; the others then
+// find the profile unlocked. The folder is checked as EnsureDaemon checks
+// it.
+func (c *Client) PromptLock(ctx context.Context) (unlock func(), err error) {
+	dir := c.LockDir
+	if dir == "" {
+		dir = filepath.Dir(c.Socket)
+	}
+	unlock, err = lockFile(ctx, filepath.Join(dir, "prompt.lock"))
+	if err != nil {
+		return nil, fmt.Errorf("wait for other prompts for an MFA code: %w", err)
+	}
+	return unlock, nil
 }

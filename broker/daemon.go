@@ -476,13 +476,16 @@ func (d *Daemon) fail(w http.ResponseWriter, pi *peerInfo, action, profile strin
 	if code == "mfa_required" || code == "mfa_refused" {
 		// The client asks its user for a code for this device.
 		c, rerr := d.b.Resolver().Resolve(profile)
-		if rerr == nil {
+		seeded := rerr == nil && code == "mfa_refused" && d.b.hasSeed(c)
+		if rerr == nil && !seeded {
+			// mfa_serial tells the client a typed code is wanted; with a
+			// seed the daemon makes its codes, and takes none from callers.
 			de.MFASerial = c.MFASerial
 		}
 		switch {
 		case code == "mfa_required":
 			de.Hint = "run: credbroker unlock " + profile
-		case rerr == nil && d.b.hasSeed(c):
+		case seeded:
 			de.Hint = "nothing is retried (repeated failures can lock the device): check this machine's clock and the seed (credbroker totp code " + profile + " against your authenticator), then store it again: credbroker totp add PROFILE"
 		default:
 			de.Hint = "nothing is retried (repeated failures can lock the device): wait for the next code, then run: credbroker unlock " + profile

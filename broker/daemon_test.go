@@ -320,7 +320,7 @@ func TestDaemonTerminalErrorsStopRetries(t *testing.T) {
 	}
 	var de DaemonError
 	_ = json.Unmarshal(h.get(alice, "/v1/credentials?profile=prod").Body.Bytes(), &de)
-	if de.MFASerial != "arn:aws:iam::123456789012:mfa/alice" || !strings.Contains(de.Hint, "check this machine's clock and the seed") {
+	if de.MFASerial != "" || !strings.Contains(de.Hint, "check this machine's clock and the seed") {
 		t.Errorf("refusal = %+v", de)
 	}
 	// The owner stores a corrected seed (credbroker totp add tells the

@@ -4,15 +4,32 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
 // lockFile takes an exclusive flock on path, waiting for it (until ctx is
 // done). The lock goes with the process, so a crashed holder frees it.
+//
+// path's folder is a socket folder: it is created 0700 when missing, and
+// refused (checkSocketDir) before anything is created or locked in it when
+// it is not a real folder of this user's (or root's), or others may write
+// it. Whoever could, could hold the lock for ever or swap the socket.
 func lockFile(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	dir := filepath.Dir(path)
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create socket folder: %w", err)
+		}
+	}
+	if err := checkSocketDir(dir); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -70,8 +70,8 @@ func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(
 		return 0, true
 	}
 	var e ErrorBody
-	if json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code == "mfa_required" {
-		return 0, false // a code to ask for, or an answer to make sense of
+	if json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code == "mfa_required" || e.Code == "mfa_refused" {
+		return 0, false // a code to ask for (again), or an answer to make sense of
 	}
 	msg := e.Message
 	if e.Hint != "" {

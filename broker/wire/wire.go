@@ -14,6 +14,13 @@
 // else (prompts, starting a daemon, every other command) is done by
 // credbroker-cli, which Front runs in its place.
 //
+// # Whom it talks to
+//
+// Do sends nothing to a server that runs as another user than the caller
+// or root (read on Linux from the socket with SO_PEERCRED), except on the
+// system daemon's socket: credentials from such a server could be anyone's,
+// and an MFA code sent to it would be someone else's to use.
+//
 // # What it never does
 //
 // It never writes credentials anywhere but the stdout it is given, and
@@ -49,7 +56,10 @@ type ErrorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Hint    string `json:"hint,omitempty"`
-	// MFASerial is set with code mfa_required: the device to ask a code for.
+	// MFASerial is set with code mfa_required, or mfa_refused, when a
+	// code typed by a human is wanted: the device to ask a code for.
+	// Clients prompt for it; with mfa_wait (a code was refused moments
+	// ago) they say the message and hint instead.
 	MFASerial string `json:"mfa_serial,omitempty"`
 }
 
@@ -73,20 +83,42 @@ var ErrNoDaemon = errors.New("no credbroker daemon answers")
 // status of many profiles a few dozen.
 const maxAnswer = 1 << 20
 
+// ErrForeignDaemon: the process listening on the socket runs as another
+// user (not the caller, not root), so it is not a daemon the caller
+// started or a system administrator runs: it could hand out credentials
+// of its choosing and collect the MFA codes sent to it.
+var ErrForeignDaemon = errors.New("the socket is served by another user")
+
+// SystemGroup is the group whose members may use the system daemon (the
+// service's socket_group).
+const SystemGroup = "credbroker"
+
 // Do makes one request to the daemon on socket and returns the answer's
 // status and body. It speaks the least HTTP/1.1 the daemon needs (one
 // request per connection, Content-Length bodies), which keeps net/http and
 // its start-up cost out of the credential_process path. A socket nobody
 // listens on gives ErrNoDaemon.
+//
+// Before sending anything it checks who listens (on Linux, from the
+// socket itself): the caller's own user, root, or anyone on SystemSocket,
+// whose folder only root can create. Anyone else gives ErrForeignDaemon:
+// without XDG_RUNTIME_DIR the socket is in /tmp/credbroker-UID, which
+// another local user may have created first to listen there.
 func Do(socket, method, path string, body []byte, timeout time.Duration) (int, []byte, error) {
 	conn, err := net.DialTimeout("unix", socket, timeout)
 	if err != nil {
-		if isNoDaemon(err) {
-			return 0, nil, fmt.Errorf("%w on %s", ErrNoDaemon, socket)
-		}
-		return 0, nil, fmt.Errorf("daemon on %s: %w", socket, err)
+		return 0, nil, dialError(socket, err)
 	}
 	defer conn.Close()
+	uid, known, err := serverUID(conn)
+	if err != nil {
+		return 0, nil, fmt.Errorf("daemon on %s: %w", socket, err)
+	}
+	if known {
+		if err := trustServer(socket, uid, os.Getuid()); err != nil {
+			return 0, nil, err
+		}
+	}
 	if timeout > 0 {
 		_ = conn.SetDeadline(time.Now().Add(timeout))
 	}
@@ -106,6 +138,51 @@ func Do(socket, method, path string, body []byte, timeout time.Duration) (int, [
 	}
 	return status, answer, nil
 }
+
+// dialError says why connecting to socket failed, in the terms a user
+// can act on.
+func dialError(socket string, err error) error {
+	switch {
+	case isNoDaemon(err):
+		return fmt.Errorf("%w on %s", ErrNoDaemon, socket)
+	case errors.Is(err, os.ErrPermission) && filepath.Clean(socket) == SystemSocket:
+		// The system socket is 0660 for its group, in a 0750 folder.
+		return &systemDeniedError{err: err}
+	}
+	return fmt.Errorf("daemon on %s: %w", socket, err)
+}
+
+// systemDeniedError: the caller may not connect to the system daemon.
+type systemDeniedError struct{ err error }
+
+func (e *systemDeniedError) Error() string {
+	return fmt.Sprintf("you may not use the system daemon at %s: ask to be added to its group (%s)", SystemSocket, SystemGroup)
+}
+
+func (e *systemDeniedError) Unwrap() error { return e.err }
+
+// trustServer accepts the server listening on socket when it runs as the
+// caller (uid self) or root, or when socket is the system daemon's (which
+// runs as its own user, in /run, which only root can write).
+func trustServer(socket string, server, self int) error {
+	if server == self || server == 0 || filepath.Clean(socket) == SystemSocket {
+		return nil
+	}
+	return &foreignDaemonError{socket: socket, uid: server, self: self}
+}
+
+// foreignDaemonError names the socket and who listens on it.
+type foreignDaemonError struct {
+	socket    string
+	uid, self int
+}
+
+func (e *foreignDaemonError) Error() string {
+	return fmt.Sprintf("%s is served by uid %d, not by you (uid %d) or root: refusing to talk to it: set CREDBROKER_SOCKET or remove the folder %s",
+		e.socket, e.uid, e.self, filepath.Dir(e.socket))
+}
+
+func (e *foreignDaemonError) Is(target error) bool { return target == ErrForeignDaemon }
 
 // readAnswer parses an HTTP/1.1 response: status line, headers, and a
 // body of Content-Length bytes (or up to the end, as Connection: close

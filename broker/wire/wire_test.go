@@ -133,6 +133,12 @@ func TestFastCredentialProcess(t *testing.T) {
 		case "mfa":
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = io.WriteString(w, `{"code":"mfa_required","message":"mfa code required","mfa_serial":"arn:aws:iam::1:mfa/x"}`)
+		case "refused":
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"code":"mfa_refused","message":"mfa code refused","hint":"wait for the next code, then run: credbroker unlock refused","mfa_serial":"arn:aws:iam::1:mfa/x"}`)
+		case "wait":
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"code":"mfa_wait","message":"a code was refused 10 s ago","hint":"wait for the next code, then run: credbroker unlock wait"}`)
 		default:
 			w.WriteHeader(http.StatusBadGateway)
 			_, _ = io.WriteString(w, `<html>`)
@@ -152,7 +158,9 @@ func TestFastCredentialProcess(t *testing.T) {
 	}{
 		{"ok", 0, true, creds, ""},
 		{"denied", 1, true, "", "credbroker: error: profile denied: no access rule allows uid 7; ask the owner\n"},
-		{"mfa", 0, false, "", ""},   // a code to ask for: the full client prompts
+		{"mfa", 0, false, "", ""},     // a code to ask for: the full client prompts
+		{"refused", 0, false, "", ""}, // a code to ask for again: the full client prompts
+		{"wait", 1, true, "", "credbroker: error: a code was refused 10 s ago; wait for the next code, then run: credbroker unlock wait\n"},
 		{"other", 0, false, "", ""}, // an answer it cannot read: the full client explains
 	} {
 		var stdout, stderr bytes.Buffer

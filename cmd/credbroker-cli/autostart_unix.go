@@ -13,15 +13,16 @@ import (
 )
 
 // startDaemon starts `credbroker daemon` in the background, in its own
-// session, with the caller's environment (so the same config and keyring),
-// its output appended to daemon.log in the state folder. The channel
-// yields if the daemon exits, with the error it printed.
+// session, with the part of the caller's environment it needs (so the same
+// config, keyring and STS endpoint; see daemonEnv), its output appended to
+// daemon.log in the state folder. The channel yields if the daemon exits,
+// with the error it printed.
 func (a *app) startDaemon() (<-chan error, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(a.stateDir(), "daemon.log")
+	logPath := a.daemonLog()
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
 		return nil, err
 	}
@@ -31,7 +32,7 @@ func (a *app) startDaemon() (<-chan error, error) {
 	}
 	defer log.Close()
 	cmd := exec.Command(exe, "daemon")
-	cmd.Env = keystore.ChildEnv()
+	cmd.Env = daemonEnv(keystore.ChildEnv())
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -75,30 +75,57 @@ func (a *app) fetch(ctx context.Context, profile string, prompt bool) ([]byte, e
 	c, autostart := a.client()
 	body, err := c.Credentials(ctx, profile)
 	if errors.Is(err, broker.ErrNoDaemon) && autostart {
-		if err = c.EnsureDaemon(ctx, a.startDaemon); err == nil {
+		if err = c.EnsureDaemon(ctx, a.startDaemon, a.daemonLog()); err == nil {
 			body, err = c.Credentials(ctx, profile)
 		}
 	}
-	if errors.Is(err, broker.ErrMFARequired) && prompt {
+	if _, ok := codeWanted(err); ok && prompt {
 		return a.unlock(ctx, c, profile, err)
 	}
 	return body, err
 }
 
-// unlock asks for a code for the device named in the daemon's mfa_required
-// answer and submits it. Without a terminal the daemon's answer stands (its
-// hint says to run credbroker unlock).
-func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, required error) ([]byte, error) {
+// codeWanted reports whether err is the daemon asking for an MFA code a
+// human may type, and for which device: mfa_required, or mfa_refused (the
+// last code was wrong; the next one may do). mfa_wait (a code was refused
+// moments ago) is not: its message says how long to wait.
+func codeWanted(err error) (*broker.DaemonError, bool) {
 	var de *broker.DaemonError
-	if !errors.As(required, &de) || de.MFASerial == "" {
-		return nil, required
+	if !errors.As(err, &de) || de.MFASerial == "" {
+		return nil, false
 	}
-	code, err := a.prompter.PromptCode(ctx, de.MFASerial)
-	if errors.Is(err, mfa.ErrNoTerminal) {
-		return nil, required
+	return de, de.Code == "mfa_required" || de.Code == "mfa_refused"
+}
+
+// unlock asks for a code for the device named in the daemon's answer
+// (asked, an error that codeWanted accepts) and submits it. Without a
+// terminal the daemon's answer stands (its hint says to run credbroker
+// unlock).
+//
+// Many credential_process calls may hear the same answer at once: under a
+// lock shared by this user's clients (PromptLock), each asks the daemon
+// again and only one that still hears it prompts; the others find the
+// profile unlocked by then.
+func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, asked error) ([]byte, error) {
+	if _, ok := codeWanted(asked); !ok {
+		return nil, asked
 	}
+	release, err := c.PromptLock(ctx)
 	if err != nil {
 		return nil, err
+	}
+	defer release()
+	body, err := c.Credentials(ctx, profile)
+	de, ok := codeWanted(err)
+	if !ok {
+		return body, err
+	}
+	code, perr := a.codes().PromptCode(ctx, de.MFASerial)
+	if errors.Is(perr, mfa.ErrNoTerminal) {
+		return nil, err
+	}
+	if perr != nil {
+		return nil, perr
 	}
 	return c.SubmitMFA(ctx, profile, code)
 }
@@ -106,8 +133,23 @@ func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, requ
 // client returns a client for the daemon to ask (see wire.ClientSocket).
 func (a *app) client() (c *broker.Client, autostart bool) {
 	socket, autostart := wire.ClientSocket(a.getenv)
-	return broker.NewClient(socket), autostart
+	c = broker.NewClient(socket)
+	if filepath.Clean(socket) == wire.SystemSocket {
+		// The system daemon's folder is its user's: serialise this
+		// user's prompts in the folder its own daemon would use.
+		own := wire.UserSocket(func(k string) string {
+			if k == "CREDBROKER_SOCKET" {
+				return ""
+			}
+			return a.getenv(k)
+		})
+		c.LockDir = filepath.Dir(own)
+	}
+	return c, autostart
 }
+
+// daemonLog is where a daemon started on demand writes its output.
+func (a *app) daemonLog() string { return filepath.Join(a.stateDir(), "daemon.log") }
 
 // daemonExitError describes a daemon started on demand that exited: the
 // error and hint it printed last in its log (never a secret: the CLI

@@ -151,7 +151,7 @@ background job).`,
 			cl, autostart := a.client()
 			_, err := cl.Credentials(ctx, profile)
 			if errors.Is(err, broker.ErrNoDaemon) && autostart {
-				if err = cl.EnsureDaemon(ctx, a.startDaemon); err == nil {
+				if err = cl.EnsureDaemon(ctx, a.startDaemon, a.daemonLog()); err == nil {
 					_, err = cl.Credentials(ctx, profile)
 				}
 			}
@@ -159,7 +159,9 @@ background job).`,
 				fmt.Fprintf(a.stdout, "Profile %s is already unlocked.\n", profile)
 				return nil
 			}
-			if !errors.Is(err, broker.ErrMFARequired) {
+			// mfa_required, or mfa_refused (a wrong code: ask for the
+			// next); anything else (mfa_wait among them) is the answer.
+			if _, ok := codeWanted(err); !ok {
 				return err
 			}
 			if _, err := a.unlock(ctx, cl, profile, err); err != nil {

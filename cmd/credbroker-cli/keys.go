@@ -113,7 +113,7 @@ func (a *app) readAccessKey(fromEnv bool) (keystore.AccessKey, error) {
 		return k, errors.New("access key id starts with ASIA: that is a temporary key; store a long-lived IAM user key (AKIA...)")
 	}
 	if !accessKeyIDPattern.MatchString(k.AccessKeyID) {
-		return k, fmt.Errorf("%q is not an IAM access key id (AKIA followed by 16 capital letters and digits)", clipID(k.AccessKeyID))
+		return k, badKeyIDError(k)
 	}
 	if !secretKeyPattern.MatchString(k.SecretAccessKey) {
 		// Never echo the secret, not even part of it.
@@ -122,11 +122,55 @@ func (a *app) readAccessKey(fromEnv bool) (keystore.AccessKey, error) {
 	return k, nil
 }
 
-func clipID(s string) string {
-	if len(s) > 24 {
-		return s[:21] + "..."
+// badKeyIDError says what is wrong with k's access key id. The id is
+// quoted only when it has the form of an access key id (capitals and
+// digits, 16 to 32 of them: an id of another kind, or mistyped): anything
+// else may be the secret, pasted first by mistake, and not one character
+// of it is repeated, only its length and what it starts with.
+func badKeyIDError(k keystore.AccessKey) error {
+	const want = "is not an IAM access key id (AKIA followed by 16 capital letters and digits)"
+	id := k.AccessKeyID
+	if looksLikeKeyID(id) {
+		return fmt.Errorf("%q %s", id, want)
 	}
-	return s
+	if id == "" {
+		return errors.New("the access key id is empty")
+	}
+	msg := fmt.Sprintf("the access key id given (%d characters, starting with %s; not shown, in case it is a secret) %s", len(id), charClass(id[0]), want)
+	if accessKeyIDPattern.MatchString(k.SecretAccessKey) {
+		msg += "; the key id and the secret look swapped: give the key id first"
+	}
+	return errors.New(msg)
+}
+
+// looksLikeKeyID reports whether s has the form of an access key id of
+// any kind, ^[A-Z0-9]{16,32}$ (AWS issues 20 capitals and digits). No
+// regexp: a bounded repeat costs its compilation in every process start.
+func looksLikeKeyID(s string) bool {
+	if len(s) < 16 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// charClass names the kind of character c is, in words.
+func charClass(c byte) string {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return "a capital letter"
+	case c >= 'a' && c <= 'z':
+		return "a lowercase letter"
+	case c >= '0' && c <= '9':
+		return "a digit"
+	case c == '/' || c == '+':
+		return "/ or +"
+	}
+	return "another character"
 }
 
 // readLines reads up to n non-empty lines of at most 4 KiB in all.

@@ -25,9 +25,17 @@ type app struct {
 
 	keys *keystore.Store
 	cfg  *broker.Config
-	// prompter asks for MFA codes on the terminal (one per process: it
-	// refuses a code typed twice).
-	prompter mfa.TTYPrompter
+	// prompter asks for MFA codes; nil is the terminal (see codes).
+	prompter mfa.Prompter
+}
+
+// codes is what asks a human for MFA codes: one mfa.TTYPrompter per
+// process (it refuses a code typed twice), unless a test set another.
+func (a *app) codes() mfa.Prompter {
+	if a.prompter == nil {
+		a.prompter = &mfa.TTYPrompter{}
+	}
+	return a.prompter
 }
 
 // run executes one command line and returns the exit code.
@@ -176,7 +184,7 @@ func (a *app) broker() (*broker.Broker, error) {
 	return broker.New(broker.Options{
 		Config:   cfg,
 		Keys:     keys,
-		Prompter: &a.prompter,
+		Prompter: a.codes(),
 		Getenv:   a.getenv,
 		Warn:     a.warn,
 	})

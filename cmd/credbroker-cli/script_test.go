@@ -8,10 +8,12 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +27,7 @@ import (
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/broker/wire"
 	"github.com/credbroker/credbroker/internal/stspeer"
+	"github.com/credbroker/credbroker/keystore"
 )
 
 func TestMain(m *testing.M) {
@@ -71,6 +74,9 @@ const (
 type scriptState struct {
 	values   map[string]string
 	authMoto *stspeer.Moto
+	// totpSteps: the time steps whose codes `credbroker totp code` gave,
+	// per seed name (totp-vs-oathtool).
+	totpSteps map[string]map[int64]bool
 }
 
 func TestScripts(t *testing.T) {
@@ -88,6 +94,8 @@ func TestScripts(t *testing.T) {
 		"stscount":         cmdSTSCount,
 		"sts-backend":      cmdSTSBackend,
 		"leakscan":         cmdLeakscan,
+		"no-secret-run":    cmdNoSecretRun,
+		"secret-env":       cmdSecretEnv,
 	}
 	for name, f := range daemonCmds {
 		cmds[name] = f
@@ -191,10 +199,11 @@ func cmdIAMUser(ts *testscript.TestScript, neg bool, args []string) {
 
 // add-key PROFILE USER [flags...]: credbroker add PROFILE with USER's key on
 // stdin, as a script would pipe it. "add-key PROFILE USER:badsecret" sends
-// the right key id with a wrong secret.
+// the right key id with a wrong secret; "USER:swapped" sends the secret
+// first, then the key id.
 func cmdAddKey(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
-		ts.Fatalf("usage: add-key PROFILE USER[:badsecret] [flags]")
+		ts.Fatalf("usage: add-key PROFILE USER[:badsecret|:swapped] [flags]")
 	}
 	user, variant, _ := strings.Cut(args[1], ":")
 	s := stateOf(ts)
@@ -202,10 +211,30 @@ func cmdAddKey(ts *testscript.TestScript, neg bool, args []string) {
 	if id == "" {
 		ts.Fatalf("no IAM user %s: run iam-user %s first", user, user)
 	}
-	if variant == "badsecret" {
+	switch variant {
+	case "":
+	case "badsecret":
 		secret = strings.Repeat("A", 40)
+	case "swapped":
+		id, secret = secret, id
+	default:
+		ts.Fatalf("add-key: unknown variant %s", variant)
 	}
 	runCredbroker(ts, neg, id+"\n"+secret+"\n", append([]string{"add", args[0]}, args[2:]...)...)
+}
+
+// secret-env NAME VALUE: set the environment variable NAME to the script
+// secret VALUE (USER_SECRET of iam-user, or seed:NAME), as a process that
+// holds credentials of its own would have it.
+func cmdSecretEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: secret-env NAME VALUE")
+	}
+	v := stateOf(ts).values[args[1]]
+	if v == "" {
+		ts.Fatalf("no script secret %s", args[1])
+	}
+	ts.Setenv(args[0], v)
 }
 
 // seed NAME: make a random 160-bit TOTP seed, kept in memory only.
@@ -271,38 +300,97 @@ func scriptEnv(ts *testscript.TestScript) []string {
 	return env
 }
 
-// totp-vs-oathtool PROFILE SEEDNAME: `credbroker totp code PROFILE` equals
-// oathtool's code for the same seed in the same 30 s step.
+// totp-vs-oathtool PROFILE SEEDNAME: `credbroker totp code PROFILE` gives
+// oathtool's code for the same seed at one time step from when it was run
+// to when it returned (a later step than the current one when the current
+// one was already used: it waits for the next), never the code of a step it
+// gave before, and records the step as used for the device, as the daemon
+// does, so that the daemon does not send the same code again.
 func cmdTOTPVsOathtool(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: totp-vs-oathtool PROFILE SEEDNAME")
 	}
-	seed := stateOf(ts).values["seed:"+args[1]]
+	s := stateOf(ts)
+	seed := s.values["seed:"+args[1]]
+	if seed == "" {
+		ts.Fatalf("no seed %s", args[1])
+	}
 	if _, err := exec.LookPath("oathtool"); err != nil {
 		ts.Fatalf("oathtool not found: install the Debian package oathtool")
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		step := time.Now().Unix() / 30
-		cmd := exec.Command(lookPath(ts, "credbroker"), "totp", "code", args[0])
-		cmd.Env = scriptEnv(ts)
-		ours, err := cmd.Output()
-		ts.Check(err)
+	before := time.Now()
+	cmd := exec.Command(lookPath(ts, "credbroker"), "totp", "code", args[0])
+	cmd.Env = scriptEnv(ts)
+	var stderr bytes.Buffer
+	cmd.Stderr = io.MultiWriter(&stderr, ts.Stderr())
+	out, err := cmd.Output()
+	after := time.Now()
+	if err != nil {
+		ts.Fatalf("credbroker totp code %s: %v: %s", args[0], err, stderr.String())
+	}
+	ours := strings.TrimSpace(string(out))
+	if len(ours) != 6 {
+		ts.Fatalf("credbroker totp code printed %d characters, want a 6-digit code", len(ours))
+	}
+	step := int64(-1)
+	for st := before.Unix() / 30; st <= after.Unix()/30 && step < 0; st++ {
 		// The seed goes to oathtool on stdin ("-"), not its command line.
-		oath := exec.Command("oathtool", "--totp", "-b", "-")
+		oath := exec.Command("oathtool", "--totp", "-b", "--now", "@"+strconv.FormatInt(st*30, 10), "-")
 		oath.Stdin = strings.NewReader(seed + "\n")
 		theirs, err := oath.Output()
 		ts.Check(err)
-		if time.Now().Unix()/30 != step {
-			continue // crossed a step boundary: compare again
+		if strings.TrimSpace(string(theirs)) == ours {
+			step = st
 		}
-		o, th := strings.TrimSpace(string(ours)), strings.TrimSpace(string(theirs))
-		if len(o) != 6 || o != th {
-			ts.Fatalf("credbroker totp code = %q, oathtool = %q", o, th)
-		}
-		ts.Logf("credbroker and oathtool agree on the code of step %d", step)
-		return
 	}
-	ts.Fatalf("could not compare within one 30 s step three times")
+	if step < 0 {
+		ts.Fatalf("credbroker totp code gave a code that oathtool makes at no time step from %d to %d", before.Unix()/30, after.Unix()/30)
+	}
+	if s.totpSteps == nil {
+		s.totpSteps = map[string]map[int64]bool{}
+	}
+	given := s.totpSteps[args[1]]
+	if given[step] {
+		ts.Fatalf("credbroker totp code gave the code of time step %d twice (AWS refuses a code used twice)", step)
+	}
+	// Started in a step whose code it gave already: it must have waited,
+	// and said so.
+	waited := given[before.Unix()/30]
+	if waited && !totpWaitLine.MatchString(stderr.String()) {
+		ts.Fatalf("credbroker totp code waited for the next time step without saying so on stderr: %q", stderr.String())
+	}
+	if given == nil {
+		s.totpSteps[args[1]] = map[int64]bool{}
+	}
+	s.totpSteps[args[1]][step] = true
+	if last := lastMFAStep(ts); last < step {
+		ts.Fatalf("credbroker totp code gave the code of time step %d but recorded %d as the last used one", step, last)
+	}
+	ts.Logf("credbroker and oathtool agree on the code of step %d (waited for it: %v)", step, waited)
+}
+
+// totpWaitLine is what totp code says when it waits for a fresh step.
+var totpWaitLine = regexp.MustCompile(`(?m)^credbroker: the code of this time step was already used \(AWS refuses a code twice\); waiting [0-9]+s for the next one$`)
+
+// lastMFAStep is the latest time step recorded as used for any MFA device
+// in the script's keystore (broker.StepStore), or -1.
+func lastMFAStep(ts *testscript.TestScript) int64 {
+	keys, err := keystore.Open(keystore.ConfigFromEnv(ts.Getenv))
+	ts.Check(err)
+	items, err := keys.List()
+	ts.Check(err)
+	last := int64(-1)
+	for _, it := range items {
+		if it.Kind != keystore.KindState || !strings.HasPrefix(it.Name, "mfa-step/") {
+			continue
+		}
+		step, ok, err := (broker.StepStore{Keys: keys}).LastStep(strings.TrimPrefix(it.Name, "mfa-step/"))
+		ts.Check(err)
+		if ok && int64(step) > last {
+			last = int64(step)
+		}
+	}
+	return last
 }
 
 // stscount ACTION N: exactly N calls of ACTION reached STS since the last
@@ -360,26 +448,24 @@ func cmdSTSBackend(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // leakscan: no file under $WORK (HOME, TMPDIR, the keyring folder, the
-// config) and neither of the last command's outputs holds a secret in plain
-// text: the IAM secret keys and TOTP seeds the script made, and every
-// secret key and session token STS issued during the script.
+// config) or in the socket's folder, no process's command line, no
+// credbroker process's environment, and not the last command's stderr holds
+// a secret in plain text, whole or in part (leakPattern): the IAM secret
+// keys and TOTP seeds the script made, and every secret key and session
+// token STS issued during the script. The last command's stdout is not
+// scanned: credential-process prints credentials there, by design.
 func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("leakscan cannot be negated")
 	}
-	var secrets []string
-	for name, v := range stateOf(ts).values {
-		if !strings.HasSuffix(name, "_KEY_ID") {
-			secrets = append(secrets, v)
-		}
-	}
-	secrets = append(secrets, proxyOf(ts).Issued()...)
+	secrets := scriptSecrets(ts)
 	if len(secrets) < 2 {
 		ts.Fatalf("leakscan found only %d secrets to look for: the scenario made none", len(secrets))
 	}
-	files, leaks, err := findLeaks(ts.Getenv("WORK"), secrets)
+	leak := newLeakPattern(secrets, leakRun)
+	files, leaks, err := findLeaks(ts.Getenv("WORK"), leak)
 	ts.Check(err)
-	n, sockLeaks, err := findLeaks(filepath.Dir(ts.Getenv("CREDBROKER_SOCKET")), secrets)
+	n, sockLeaks, err := findLeaks(filepath.Dir(ts.Getenv("CREDBROKER_SOCKET")), leak)
 	ts.Check(err)
 	files += n
 	leaks = append(leaks, sockLeaks...)
@@ -394,26 +480,124 @@ func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
 		if err != nil {
 			continue // the process has gone
 		}
-		for _, s := range secrets {
-			if bytes.Contains(data, []byte(s)) {
-				ts.Fatalf("the command line %s holds a secret", path)
-			}
+		if leak.in(data) {
+			ts.Fatalf("the command line %s holds a secret", path)
 		}
 	}
-	for _, stream := range []string{"stderr"} {
-		out := ts.ReadFile(stream)
-		for _, s := range secrets {
-			if strings.Contains(out, s) {
-				ts.Fatalf("the last command's %s holds a secret", stream)
-			}
+	// Nor the environment of a credbroker process (the daemon takes only
+	// what it needs from the process that starts it, which may hold
+	// credentials of its own).
+	envs := 0
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, path := range comms {
+		comm, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(comm, []byte("credbroker")) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(path), "environ"))
+		if err != nil {
+			continue // the process has gone
+		}
+		envs++
+		if leak.in(data) {
+			ts.Fatalf("the environment of %s (%s) holds a secret", filepath.Dir(path), strings.TrimSpace(string(comm)))
 		}
 	}
-	ts.Logf("leakscan: %d secrets absent from %d files and %d command lines", len(secrets), files, len(cmdlines))
+	if leak.in([]byte(ts.ReadFile("stderr"))) {
+		ts.Fatalf("the last command's stderr holds a secret")
+	}
+	ts.Logf("leakscan: %d secrets absent from %d files, %d command lines and %d credbroker environments", len(secrets), files, len(cmdlines), envs)
 }
 
-// findLeaks returns the files under dir that contain any of secrets, and
-// how many files it read.
-func findLeaks(dir string, secrets []string) (files int, leaks []string, err error) {
+// no-secret-run N: neither output of the last command holds N characters
+// in a row of a secret the script made (its IAM secret keys and seeds).
+func cmdNoSecretRun(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: no-secret-run N")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	secrets := madeSecrets(ts)
+	if len(secrets) == 0 {
+		ts.Fatalf("no-secret-run: the script made no secret")
+	}
+	leak := newLeakPattern(secrets, n)
+	for _, stream := range []string{"stdout", "stderr"} {
+		if leak.in([]byte(ts.ReadFile(stream))) {
+			ts.Fatalf("the last command's %s holds %d characters in a row of a secret", stream, n)
+		}
+	}
+}
+
+// scriptSecrets are the secrets leakscan looks for: those the script made
+// and those STS issued.
+func scriptSecrets(ts *testscript.TestScript) []string {
+	return append(madeSecrets(ts), proxyOf(ts).Issued()...)
+}
+
+// madeSecrets are the IAM secret keys and TOTP seeds the script made.
+func madeSecrets(ts *testscript.TestScript) []string {
+	var secrets []string
+	for name, v := range stateOf(ts).values {
+		if !strings.HasSuffix(name, "_KEY_ID") {
+			secrets = append(secrets, v)
+		}
+	}
+	return secrets
+}
+
+// leakRun is how much of a secret makes a leak: 16 characters in a row of a
+// 40-character secret key (or a longer token) cannot be chance, and a
+// message that quotes half a secret leaks it as surely as one that quotes
+// it whole.
+const leakRun = 16
+
+// leakPattern finds secrets in data: every run of its run length of a
+// secret at least minPartial long, and shorter secrets whole.
+type leakPattern struct {
+	run   int
+	runs  map[string]bool
+	whole [][]byte
+}
+
+// minPartial: secrets this long or longer are looked for in part.
+const minPartial = 20
+
+func newLeakPattern(secrets []string, run int) *leakPattern {
+	p := &leakPattern{run: run, runs: map[string]bool{}}
+	for _, s := range secrets {
+		if len(s) < minPartial || len(s) < run {
+			p.whole = append(p.whole, []byte(s))
+			continue
+		}
+		for i := 0; i+run <= len(s); i++ {
+			p.runs[s[i:i+run]] = true
+		}
+	}
+	return p
+}
+
+// in reports whether data holds a secret, whole or in part.
+func (p *leakPattern) in(data []byte) bool {
+	for _, w := range p.whole {
+		if len(w) > 0 && bytes.Contains(data, w) {
+			return true
+		}
+	}
+	if len(p.runs) == 0 {
+		return false
+	}
+	for i := 0; i+p.run <= len(data); i++ {
+		if p.runs[string(data[i:i+p.run])] {
+			return true
+		}
+	}
+	return false
+}
+
+// findLeaks returns the files under dir that hold a secret, and how many
+// files it read.
+func findLeaks(dir string, leak *leakPattern) (files int, leaks []string, err error) {
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
@@ -423,34 +607,52 @@ func findLeaks(dir string, secrets []string) (files int, leaks []string, err err
 			return err
 		}
 		files++
-		for _, s := range secrets {
-			if bytes.Contains(data, []byte(s)) {
-				leaks = append(leaks, path)
-				break
-			}
+		if leak.in(data) {
+			leaks = append(leaks, path)
 		}
 		return nil
 	})
 	return files, leaks, err
 }
 
-// TestFindLeaks proves the scan behind leakscan finds a planted secret, so
-// a clean scan means something.
+// TestFindLeaks proves the scan behind leakscan finds a planted secret,
+// whole or a 16-character part of it, so a clean scan means something.
 func TestFindLeaks(t *testing.T) {
-	dir := t.TempDir()
 	secret := "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	if err := os.MkdirAll(filepath.Join(dir, "home", ".cache"), 0o700); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name    string
+		planted string
+		leaks   bool
+	}{
+		{"whole", `{"SecretAccessKey":"` + secret + `"}`, true},
+		{"16 characters of it", `error: "` + secret[12:28] + `..." is not an access key id`, true},
+		{"its last 16 characters", secret[24:], true},
+		{"15 characters of it", `error: "` + secret[12:27] + `" is not an access key id`, false},
+		{"16 characters of two places", secret[:8] + secret[20:28], false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "home", ".cache"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "home", "clean.txt"), []byte("nothing here"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			planted := filepath.Join(dir, "home", ".cache", "creds.json")
+			if err := os.WriteFile(planted, []byte(tc.planted), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			files, leaks, err := findLeaks(dir, newLeakPattern([]string{"other", secret}, leakRun))
+			if err != nil || files != 2 {
+				t.Fatalf("findLeaks = %d files, %v; want 2 files", files, err)
+			}
+			if found := len(leaks) == 1 && leaks[0] == planted; found != tc.leaks || (!tc.leaks && len(leaks) > 0) {
+				t.Fatalf("findLeaks found %v; want the planted file: %v", leaks, tc.leaks)
+			}
+		})
 	}
-	if err := os.WriteFile(filepath.Join(dir, "home", "clean.txt"), []byte("nothing here"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	planted := filepath.Join(dir, "home", ".cache", "creds.json")
-	if err := os.WriteFile(planted, []byte(`{"SecretAccessKey":"`+secret+`"}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	files, leaks, err := findLeaks(dir, []string{"other", secret})
-	if err != nil || files != 2 || len(leaks) != 1 || leaks[0] != planted {
-		t.Fatalf("findLeaks = %d files, %v, %v; want the planted file", files, leaks, err)
+	// A short secret is looked for whole.
+	if p := newLeakPattern([]string{"shortsecret"}, leakRun); !p.in([]byte("x shortsecret y")) || p.in([]byte("shortsecre")) {
+		t.Error("a short secret is not looked for whole")
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,6 +37,8 @@ AWS shows under "Show secret key" or as the otpauth://totp/... URI of the QR
 code; on a terminal it is asked for without echo.
 
 Anything else is refused and nothing is stored: an existing seed survives.
+So is a seed of other parameters than AWS virtual MFA devices use (SHA1, 6
+digits, 30 s steps), whose codes STS would refuse.
 Keeping the seed on the same machine as the key makes the MFA a second
 factor against stolen keys, not against a stolen machine; choose accordingly.`,
 		Args: exactProfile,
@@ -61,6 +65,14 @@ factor against stolen keys, not against a stolen machine; choose accordingly.`,
 			if err != nil {
 				return fmt.Errorf("profile %s: %w; nothing was stored", profile, err)
 			}
+			if !seed.AWSCompatible() {
+				// STS checks codes as AWS virtual MFA devices make them
+				// (RFC 6238 with SHA1, 6 digits, 30 s steps): with any
+				// other seed every code would be refused, and repeated
+				// refusals can lock the device.
+				params := strings.TrimSuffix(strings.TrimPrefix(seed.String(), "mfa.Seed{"), "}")
+				return fmt.Errorf("profile %s: this seed makes codes with %s, but AWS virtual MFA devices use SHA1, 6 digits and 30 s steps, so STS would refuse every code; nothing was stored", profile, params)
+			}
 			b, err := a.broker()
 			if err != nil {
 				return err
@@ -73,9 +85,6 @@ factor against stolen keys, not against a stolen machine; choose accordingly.`,
 				return fmt.Errorf("store TOTP seed of profile %s: %w", profile, err)
 			}
 			a.notifyDaemon(c.Context(), profile)
-			if !seed.AWSCompatible() {
-				a.warn(fmt.Sprintf("AWS virtual MFA devices use SHA1, 6 digits and 30 s steps; this seed is %s", seed))
-			}
 			fmt.Fprintf(a.stdout, "Stored the TOTP seed of profile %s. Compare `credbroker totp code %s` with your authenticator app once.\n", profile, profile)
 			return nil
 		},
@@ -88,7 +97,11 @@ func newTOTPCodeCmd(a *app) *cobra.Command {
 		Short: "Print the current TOTP code of PROFILE's stored seed",
 		Long: `Print the current code of the virtual MFA seed stored for PROFILE (or, for a
 role profile, for the first profile of its source_profile chain that has one),
-for the console sign-in or any tool that asks for a code.`,
+for the console sign-in or any tool that asks for a code.
+
+AWS refuses a code used twice for one device, so the code of a time step is
+handed out once, whether here or by the daemon: when this step's code was
+already used, this waits for the next step (at most 30 s, said on stderr).`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
 			b, err := a.broker()
@@ -107,7 +120,7 @@ for the console sign-in or any tool that asks for a code.`,
 			if !found {
 				return noSeedError{args[0]}
 			}
-			code, err := seed.Code(time.Now())
+			code, err := a.totpCode(c.Context(), keys, chain.MFASerial, seed)
 			if err != nil {
 				return err
 			}
@@ -115,6 +128,25 @@ for the console sign-in or any tool that asks for a code.`,
 			return nil
 		},
 	}
+}
+
+// totpCode is the code of the first time step not yet used for device,
+// recorded as used in the keystore, as the daemon records the codes it
+// sends (broker.StepStore): a code shown here for the console sign-in and
+// sent again by the daemon in the same step would be refused by AWS. With
+// no device (no mfa_serial in the chain) the daemon never uses the seed,
+// and the current code is all there is to give.
+func (a *app) totpCode(ctx context.Context, keys *keystore.Store, device string, seed mfa.Seed) (string, error) {
+	if device == "" {
+		return seed.Code(time.Now())
+	}
+	gen := &mfa.Generator{
+		Steps: broker.StepStore{Keys: keys},
+		Notify: func(wait time.Duration) {
+			fmt.Fprintf(a.stderr, "credbroker: the code of this time step was already used (AWS refuses a code twice); waiting %s for the next one\n", wait.Round(time.Second))
+		},
+	}
+	return gen.Code(ctx, device, seed)
 }
 
 // noSeedError: totp code for a profile without a stored seed.
