@@ -11,6 +11,9 @@ root=$(pwd)
 work=$(mktemp -d)
 moto_pid=""
 cleanup() {
+  # The daemon the first credential_process started, then moto.
+  pid=$(credbroker status 2>/dev/null | sed -n 's/^daemon pid \([0-9]*\) .*/\1/p')
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -27,6 +30,7 @@ export AWS_CONFIG_FILE="$HOME/.aws/config" AWS_SHARED_CREDENTIALS_FILE="$HOME/.a
 export CREDBROKER_CONFIG="$HOME/.config/credbroker/config"
 export CREDBROKER_KEYRING=file CREDBROKER_FILE_DIR="$HOME/.local/share/credbroker/keyring"
 export CREDBROKER_FILE_PASSPHRASE="demo passphrase"
+export CREDBROKER_SOCKET="$work/broker.sock"
 mkdir -p "$HOME/.aws" "$(dirname "$CREDBROKER_CONFIG")"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
@@ -66,7 +70,9 @@ step "cat ~/.aws/config"
 cat "$AWS_CONFIG_FILE"
 step "aws sts get-caller-identity --profile admin   # GetSessionToken with MFA, then AssumeRole"
 aws sts get-caller-identity --profile admin
-step "credbroker credential-process --profile admin   # again: from the sealed cache, no STS call (secrets elided here)"
+step "credbroker credential-process --profile admin   # again: from the daemon's memory, no STS call (secrets elided here)"
 credbroker credential-process --profile admin | sed -E 's/"(SecretAccessKey|SessionToken)":"[^"]+"/"\1":"…"/g'
+step "credbroker status   # the daemon the first call started"
+credbroker status
 step "grep -r \"\$secret\" \$HOME   # the secret key is in no file"
 if grep -rqF "$secret" "$HOME"; then echo "found the secret in a file!"; exit 1; else echo "not found"; fi
