@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -249,12 +250,19 @@ type mfaRequest struct {
 	Code    string `json:"code,omitempty"`
 }
 
-func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
+// profileRequest reads a JSON body naming a profile and authorises the
+// caller for it, answering a bad or refused request itself.
+func (d *Daemon) profileRequest(w http.ResponseWriter, r *http.Request, action string) (mfaRequest, *peerInfo, bool) {
 	var req mfaRequest
 	if !readJSON(w, r, &req) {
-		return
+		return req, nil, false
 	}
-	pi, ok := d.authorize(w, r, "mfa", req.Profile)
+	pi, ok := d.authorize(w, r, action, req.Profile)
+	return req, pi, ok
+}
+
+func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
+	req, pi, ok := d.profileRequest(w, r, "mfa")
 	if !ok {
 		return
 	}
@@ -327,11 +335,7 @@ func (d *Daemon) takeDevice(device string) (release func(refused bool), wait tim
 }
 
 func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
-	var req mfaRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	pi, ok := d.authorize(w, r, "forget", req.Profile)
+	req, pi, ok := d.profileRequest(w, r, "forget")
 	if !ok {
 		return
 	}
@@ -399,7 +403,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		names[n] = true
 	}
 	d.states.Range(func(k, _ any) bool { names[k.(string)] = true; return true })
-	for _, n := range sortedNames(names) {
+	for _, n := range slices.Sorted(maps.Keys(names)) {
 		if ok, _ := access.Decide(pi.peer, n); !ok {
 			continue // only what the caller may fetch
 		}
@@ -886,15 +890,6 @@ func validCode(c string) bool {
 		}
 	}
 	return true
-}
-
-func sortedNames(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // peerKey carries the caller's Peer (or why it is unknown) in a

@@ -18,9 +18,10 @@ const SystemSocket = "/run/credbroker/broker.sock"
 // warm credential_process; it is installed next to credbroker.
 const CLIName = "credbroker-cli"
 
-// fastTimeout bounds the fast path: a daemon answers from memory in
-// microseconds; anything slower (a refresh on a cold cache) is left to the
-// full client, which waits as long as it takes.
+// fastTimeout bounds the fast path. A daemon answers from memory in
+// microseconds, or after one refresh on a cold cache; if even that takes
+// longer, the full client asks again (joining the same refresh) and waits
+// as long as it takes.
 const fastTimeout = 10 * time.Second
 
 // ClientSocket is the daemon a client should ask: CREDBROKER_SOCKET, else

@@ -72,6 +72,16 @@ func cobraNoArgs(c *cobra.Command, args []string) error {
 // answers and asking for an MFA code on the terminal when the daemon needs
 // one (if prompt and there is a terminal).
 func (a *app) fetch(ctx context.Context, profile string, prompt bool) ([]byte, error) {
+	c, body, err := a.ask(ctx, profile)
+	if _, ok := codeWanted(err); ok && prompt {
+		return a.unlock(ctx, c, profile, err)
+	}
+	return body, err
+}
+
+// ask asks the daemon for profile's credentials, starting one first when
+// none answers (and starting on demand is allowed).
+func (a *app) ask(ctx context.Context, profile string) (*broker.Client, []byte, error) {
 	c, autostart := a.client()
 	body, err := c.Credentials(ctx, profile)
 	if errors.Is(err, broker.ErrNoDaemon) && autostart {
@@ -79,10 +89,7 @@ func (a *app) fetch(ctx context.Context, profile string, prompt bool) ([]byte, e
 			body, err = c.Credentials(ctx, profile)
 		}
 	}
-	if _, ok := codeWanted(err); ok && prompt {
-		return a.unlock(ctx, c, profile, err)
-	}
-	return body, err
+	return c, body, err
 }
 
 // codeWanted reports whether err is the daemon asking for an MFA code a

@@ -148,22 +148,14 @@ background job).`,
 			profile := args[0]
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
-			cl, autostart := a.client()
-			_, err := cl.Credentials(ctx, profile)
-			if errors.Is(err, broker.ErrNoDaemon) && autostart {
-				if err = cl.EnsureDaemon(ctx, a.startDaemon, a.daemonLog()); err == nil {
-					_, err = cl.Credentials(ctx, profile)
-				}
-			}
+			cl, _, err := a.ask(ctx, profile)
 			if err == nil {
 				fmt.Fprintf(a.stdout, "Profile %s is already unlocked.\n", profile)
 				return nil
 			}
-			// mfa_required, or mfa_refused (a wrong code: ask for the
-			// next); anything else (mfa_wait among them) is the answer.
-			if _, ok := codeWanted(err); !ok {
-				return err
-			}
+			// unlock prompts for mfa_required or mfa_refused (a wrong
+			// code: ask for the next); any other answer (mfa_wait among
+			// them) it returns as is.
 			if _, err := a.unlock(ctx, cl, profile, err); err != nil {
 				return err
 			}

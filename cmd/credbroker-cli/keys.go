@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -231,7 +233,7 @@ func newListCmd(a *app) *cobra.Command {
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "PROFILE\tACCESS KEY\tTOTP SEED\tCREDENTIALS")
-			for _, n := range sortedKeys(names) {
+			for _, n := range slices.Sorted(maps.Keys(names)) {
 				keyCol := "-"
 				if has[keystore.KindAccessKey][n] {
 					k, err := keys.AccessKey(n)

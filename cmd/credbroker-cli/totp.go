@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -154,13 +153,4 @@ type noSeedError struct{ profile string }
 
 func (e noSeedError) Error() string {
 	return "no TOTP seed is stored for profile " + e.profile + " or its source profiles"
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
