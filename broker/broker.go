@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +19,7 @@ import (
 	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
+	"github.com/credbroker/credbroker/profile"
 )
 
 // STS is the part of the STS client the broker calls: a 15-line fake
@@ -32,53 +32,51 @@ type STS interface {
 
 // CodeSource supplies MFA codes for a chain's device.
 type CodeSource interface {
-	Code(ctx context.Context, chain *RoleChain) (string, error)
+	Code(ctx context.Context, chain *profile.RoleChain) (string, error)
+	// Unattended reports whether Code makes a code for chain without a
+	// human (a stored seed), so that the MFA session can be renewed ahead
+	// and a code a caller submits is not wanted.
+	Unattended(chain *profile.RoleChain) bool
 }
 
 // Options configure a Broker.
 type Options struct {
-	Config *Config
-	Keys   *keystore.Store
+	Keys *keystore.Store
 	// NewSTS returns a client for a region and endpoint; nil means the
 	// real STS client (NewSTSClient).
-	NewSTS func(region string, ep Endpoint) STS
+	NewSTS func(region string, ep profile.Endpoint) STS
 	// Codes supplies MFA codes; nil means seeds from the keystore, then
 	// Prompter.
 	Codes CodeSource
 	// Prompter asks a human for a code when no seed is stored; nil means
 	// no prompting (ErrMFARequired).
 	Prompter mfa.Prompter
-	// Getenv reads the environment; nil means no environment.
-	Getenv func(string) string
 	// Warn reports something the user should know that is not an error
 	// (a clamped duration, a wait for a fresh MFA code); nil discards.
 	Warn func(string)
 	Now  func() time.Time
 }
 
-// Broker turns profiles into temporary credentials.
+// Broker turns role chains into temporary credentials. It holds no
+// config: callers resolve a profile to a chain (package profile) with the
+// config they serve from, so a reload swaps what they resolve with, never
+// half of it.
 type Broker struct {
-	resolver atomic.Pointer[Resolver]
-	getenv   func(string) string
-	flights  singleflight.Group
-	keys     *keystore.Store
-	cache    *cache.Store
-	newSTS   func(region string, ep Endpoint) STS
-	codes    CodeSource
-	warn     func(string)
-	now      func() time.Time
+	flights singleflight.Group
+	keys    *keystore.Store
+	cache   *cache.Store
+	newSTS  func(region string, ep profile.Endpoint) STS
+	codes   CodeSource
+	warn    func(string)
+	now     func() time.Time
 }
 
 // New builds a Broker from opts.
 func New(opts Options) (*Broker, error) {
-	if opts.Config == nil || opts.Keys == nil {
-		return nil, errors.New("broker needs a config and a keystore")
+	if opts.Keys == nil {
+		return nil, errors.New("broker needs a keystore")
 	}
 	b := &Broker{keys: opts.Keys, newSTS: opts.NewSTS, codes: opts.Codes, warn: opts.Warn, now: opts.Now}
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -86,10 +84,8 @@ func New(opts Options) (*Broker, error) {
 		b.warn = func(string) {}
 	}
 	if b.newSTS == nil {
-		b.newSTS = func(region string, ep Endpoint) STS { return NewSTSClient(region, ep) }
+		b.newSTS = func(region string, ep profile.Endpoint) STS { return NewSTSClient(region, ep) }
 	}
-	b.getenv = getenv
-	b.SetConfig(opts.Config)
 	b.cache = cache.New(sessionStore{opts.Keys}, b.now)
 	if b.codes == nil {
 		b.codes = &SeedCodes{
@@ -107,17 +103,21 @@ func New(opts Options) (*Broker, error) {
 	return b, nil
 }
 
-// Resolver exposes profile resolution (for list and messages).
-func (b *Broker) Resolver() *Resolver { return b.resolver.Load() }
-
-// SetConfig replaces the profiles (a daemon reloading its config file).
-// Cached credentials stay: their fingerprints decide whether the new
-// profiles can reuse them.
-func (b *Broker) SetConfig(cfg *Config) {
-	b.resolver.Store(&Resolver{Config: cfg, Getenv: b.getenv, Stored: b.storedProfiles})
+// Resolver resolves profiles of cfg, with getenv as the caller's
+// environment, and the profiles whose key is in the keystore.
+func (b *Broker) Resolver(cfg *profile.Config, getenv func(string) string) *profile.Resolver {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return &profile.Resolver{Config: cfg, Getenv: getenv, Stored: b.StoredProfiles}
 }
 
-func (b *Broker) storedProfiles() ([]string, error) {
+// MakesOwnCodes reports whether the chain's MFA codes are made without a
+// human (a stored seed, or a custom CodeSource that says so).
+func (b *Broker) MakesOwnCodes(chain *profile.RoleChain) bool { return b.codes.Unattended(chain) }
+
+// StoredProfiles lists the profiles with an access key in the keystore.
+func (b *Broker) StoredProfiles() ([]string, error) {
 	items, err := b.keys.List()
 	if err != nil {
 		return nil, fmt.Errorf("list keystore: %w", err)
@@ -146,25 +146,15 @@ type FetchOptions struct {
 // came from.
 type Result struct {
 	cache.Entry
-	Chain *RoleChain
+	Chain *profile.RoleChain
 	// RoleARN is the role of the last step ("" for a session).
 	RoleARN string
 }
 
-// Credentials returns temporary credentials for profile: from the cache
-// while they are fresh, otherwise from STS along the profile's chain.
-func (b *Broker) Credentials(ctx context.Context, profile string) (cache.Credentials, error) {
-	r, err := b.Fetch(ctx, profile, FetchOptions{})
-	return r.Credentials, err
-}
-
-// Fetch is Credentials with options, returning the cache entry (with when
-// it was issued, for refresh scheduling) and the chain.
-func (b *Broker) Fetch(ctx context.Context, profile string, opts FetchOptions) (Result, error) {
-	chain, err := b.Resolver().Resolve(profile)
-	if err != nil {
-		return Result{}, err
-	}
+// Fetch returns temporary credentials for chain: from the cache while they
+// are fresh, otherwise from STS along the chain. The result carries the
+// cache entry (with when it was issued, for refresh scheduling).
+func (b *Broker) Fetch(ctx context.Context, chain *profile.RoleChain, opts FetchOptions) (Result, error) {
 	e, err := b.walk(ctx, chain, opts)
 	if errors.Is(err, ErrExpiredToken) && opts.MFACode == "" {
 		// Cached temporary credentials were revoked or expired early (a
@@ -184,7 +174,7 @@ func (b *Broker) Fetch(ctx context.Context, profile string, opts FetchOptions) (
 	return res, nil
 }
 
-func (b *Broker) walk(ctx context.Context, chain *RoleChain, opts FetchOptions) (cache.Entry, error) {
+func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchOptions) (cache.Entry, error) {
 	for _, s := range chain.Steps {
 		if s.Clamped {
 			b.warn(fmt.Sprintf("profile %s: role sessions assumed with temporary credentials last at most 1h (AWS role chaining); using duration_seconds %d", s.Profile, int(s.Duration.Seconds())))
@@ -204,7 +194,7 @@ func (b *Broker) walk(ctx context.Context, chain *RoleChain, opts FetchOptions) 
 
 	if chain.SessionToken {
 		fp = fingerprint(fp, "session", chain.MFASerial, strconv.Itoa(int(chain.SessionDuration.Seconds())))
-		renew := opts.Renew && (chain.MFASerial == "" || b.hasSeed(chain))
+		renew := opts.Renew && (chain.MFASerial == "" || b.codes.Unattended(chain))
 		signer := cur.Credentials
 		e, err := b.step(ctx, sessionCacheName(chain), fp, renew, opts.MFACode != "", func(ctx context.Context) (cache.Entry, error) {
 			return b.getSessionToken(ctx, client, chain, signer, fp, opts.MFACode)
@@ -256,37 +246,30 @@ func (b *Broker) step(ctx context.Context, name, fp string, renew, withCode bool
 	}
 }
 
-// hasSeed reports whether a TOTP seed is stored for the chain's device, so
-// that the MFA session can be renewed without a human.
-func (b *Broker) hasSeed(chain *RoleChain) bool {
-	sc, ok := b.codes.(*SeedCodes)
-	if !ok {
-		return true // a custom CodeSource makes codes by itself
-	}
-	_, found, err := sc.Seed(chain.Path)
-	return err == nil && found
-}
-
-func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *RoleChain, signer cache.Credentials, fp, code string) (cache.Entry, error) {
+func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *profile.RoleChain, signer cache.Credentials, fp, code string) (cache.Entry, error) {
 	in := &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(int32(chain.SessionDuration.Seconds()))}
+	generated := false
 	if chain.MFASerial != "" {
 		if code == "" {
 			var err error
 			if code, err = b.codes.Code(ctx, chain); err != nil {
-				return cache.Entry{}, fmt.Errorf("profile %s: MFA code for %s: %w", chain.Profile, chain.MFASerial, err)
+				return cache.Entry{}, &MFAError{Profile: chain.Profile, Device: chain.MFASerial, Err: err}
 			}
+			generated = b.codes.Unattended(chain)
 		}
 		in.SerialNumber, in.TokenCode = aws.String(chain.MFASerial), aws.String(code)
 	}
 	issued := b.now()
 	out, err := client.GetSessionToken(ctx, in, signWith(signer), noRetryWithMFA(chain.MFASerial != ""))
 	if err != nil {
-		return cache.Entry{}, classify(err, "GetSessionToken", mfaTarget(chain.MFASerial), chain.Source, chain.Endpoint, chain.MFASerial != "", false)
+		se := classify(err, "GetSessionToken", mfaTarget(chain.MFASerial), chain.Source, chain.Endpoint, chain.MFASerial != "", false)
+		se.GeneratedCode = generated
+		return cache.Entry{}, se
 	}
 	return b.store(sessionCacheName(chain), out.Credentials, issued, fp, "GetSessionToken", chain)
 }
 
-func (b *Broker) assumeRole(ctx context.Context, client STS, chain *RoleChain, step RoleStep, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
+func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, step profile.RoleStep, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
 	in := &sts.AssumeRoleInput{
 		RoleArn:         aws.String(step.RoleARN),
 		RoleSessionName: aws.String(step.SessionName),
@@ -305,7 +288,7 @@ func (b *Broker) assumeRole(ctx context.Context, client STS, chain *RoleChain, s
 
 // store caches what STS returned, refusing an incomplete answer rather
 // than handing it out.
-func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, op string, chain *RoleChain) (cache.Entry, error) {
+func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, op string, chain *profile.RoleChain) (cache.Entry, error) {
 	if c == nil || aws.ToString(c.AccessKeyId) == "" || aws.ToString(c.SecretAccessKey) == "" || aws.ToString(c.SessionToken) == "" || c.Expiration == nil {
 		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: chain.Endpoint, Kind: ErrSTSUnavailable,
 			Err: errors.New("STS answered without complete credentials")}
@@ -339,19 +322,18 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func sessionCacheName(chain *RoleChain) string {
+func sessionCacheName(chain *profile.RoleChain) string {
 	if chain.MFASerial != "" {
 		return chain.Source + "/mfa-session"
 	}
 	return chain.Source + "/session"
 }
 
-// forget drops every cached step of chain.
 // forgetFrom drops the cached step whose credentials signed the call that
 // failed with err (an expired token), and every step after it. An
 // AssumeRole of step k was signed by step k-1, or by the MFA session for
 // the first step (signer -1).
-func (b *Broker) forgetFrom(chain *RoleChain, err error) {
+func (b *Broker) forgetFrom(chain *profile.RoleChain, err error) {
 	signer := -1
 	var se *STSError
 	if errors.As(err, &se) && se.Op == "AssumeRole" {
@@ -370,19 +352,18 @@ func (b *Broker) forgetFrom(chain *RoleChain, err error) {
 	}
 }
 
-// Forget drops every cached credential made from profile: its own
-// sessions and role credentials, and those of every profile whose
+// Forget drops every cached credential made from name: its own sessions
+// and role credentials, and those of every profile of r whose
 // source_profile chain goes through it (after its key or seed changed, or
 // was removed). It returns how many cached entries it dropped.
-func (b *Broker) Forget(profile string) (int, error) {
-	names := []string{profile + "/session", profile + "/mfa-session", profile + "/role"}
-	r := b.Resolver()
+func (b *Broker) Forget(r *profile.Resolver, name string) (int, error) {
+	names := []string{name + "/session", name + "/mfa-session", name + "/role"}
 	for _, other := range r.Config.Names() {
 		chain, err := r.Resolve(other)
 		if err != nil {
 			continue // a broken profile has nothing cached
 		}
-		if slices.Contains(chain.Path, profile) {
+		if slices.Contains(chain.Path, name) {
 			for _, s := range chain.Steps {
 				names = append(names, s.Profile+"/role")
 			}
@@ -413,19 +394,19 @@ var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:root$`)
 // key may call) and refuses a root user's key unless allowRoot: AWS's
 // first IAM best practice is to never use root credentials for everyday
 // work. It returns the caller's ARN.
-func (b *Broker) CheckKey(ctx context.Context, profile string, key keystore.AccessKey, allowRoot bool) (string, error) {
-	region, ep, err := b.Resolver().Locate(profile)
+func (b *Broker) CheckKey(ctx context.Context, r *profile.Resolver, name string, key keystore.AccessKey, allowRoot bool) (string, error) {
+	region, ep, err := r.Locate(name)
 	if err != nil {
 		return "", err
 	}
 	out, err := b.newSTS(region, ep).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{},
 		signWith(cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}))
 	if err != nil {
-		return "", classify(err, "GetCallerIdentity", "", profile, ep, false, false)
+		return "", classify(err, "GetCallerIdentity", "", name, ep, false, false)
 	}
 	arn := aws.ToString(out.Arn)
 	if rootARN.MatchString(arn) && !allowRoot {
-		return arn, fmt.Errorf("profile %s: key %s belongs to the root user of account %s (%s): %w", profile, cache.LastFour(key.AccessKeyID), aws.ToString(out.Account), arn, ErrRootKey)
+		return arn, fmt.Errorf("profile %s: key %s belongs to the root user of account %s (%s): %w", name, cache.LastFour(key.AccessKeyID), aws.ToString(out.Account), arn, ErrRootKey)
 	}
 	return arn, nil
 }

@@ -7,15 +7,18 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/credbroker/credbroker/profile"
 )
 
-// Errors callers branch on. The CLI turns each into one line and a hint.
+// Errors callers branch on. Each has one row in Classes, which gives its
+// wire code, HTTP status, retry kind, status word and hint.
 var (
-	ErrUnknownProfile = errors.New("unknown profile")
-	ErrNoAccessKey    = errors.New("no access key stored")
+	ErrNoAccessKey = errors.New("no access key stored")
 	// ErrKeyRejected: STS does not accept the stored long-lived key
 	// (InvalidClientTokenId, SignatureDoesNotMatch): deleted, deactivated or
 	// mistyped. Retrying cannot help.
@@ -45,7 +48,44 @@ var (
 	ErrInvalidRequest = errors.New("request refused by STS")
 	// ErrDaemonRunning: a daemon already serves the socket.
 	ErrDaemonRunning = errors.New("daemon already running")
+	// ErrForbidden: the daemon's access rules do not let the caller have
+	// the profile, or do what it asked.
+	ErrForbidden = errors.New("forbidden")
+	// ErrMFAWait: a code for the device was tried moments ago; the next
+	// one is taken once the 30-second TOTP step has turned.
+	ErrMFAWait = errors.New("wait for the next mfa code")
+	// ErrBadRequest: a request to the daemon is malformed.
+	ErrBadRequest = errors.New("bad request")
+	// ErrDamagedSeed: a stored TOTP seed no longer parses.
+	ErrDamagedSeed = errors.New("damaged totp seed")
 )
+
+// MFAError: a chain needs an MFA code that could not be had (no seed and
+// no terminal, a prompt that failed).
+type MFAError struct {
+	Profile, Device string
+	Err             error
+}
+
+func (e *MFAError) Error() string {
+	return fmt.Sprintf("profile %s: MFA code for %s: %v", e.Profile, e.Device, e.Err)
+}
+
+func (e *MFAError) Unwrap() error { return e.Err }
+
+// MFAWaitError: a code for Device was tried moments ago (by anyone); the
+// next is taken after Wait, once the TOTP step has turned.
+type MFAWaitError struct {
+	Profile, Device string
+	Wait            time.Duration
+}
+
+func (e *MFAWaitError) Error() string {
+	return fmt.Sprintf("profile %s: an MFA code for %s was just tried", e.Profile, e.Device)
+}
+
+// Is makes errors.Is(err, ErrMFAWait) work.
+func (e *MFAWaitError) Is(target error) bool { return target == ErrMFAWait }
 
 // NoAccessKeyError: the profile that starts a chain has no stored key.
 type NoAccessKeyError struct {
@@ -69,11 +109,15 @@ type STSError struct {
 	// Op is the STS operation, e.g. "AssumeRole".
 	Op string
 	// Target is what the call was about (a role ARN, a profile).
-	Target   string
-	Profile  string
-	Code     string
-	Message  string
-	Endpoint Endpoint
+	Target  string
+	Profile string
+	Code    string
+	Message string
+	// GeneratedCode: the call carried an MFA code made from a stored
+	// seed (not one a human typed), so a refusal points at the clock or
+	// the seed.
+	GeneratedCode bool
+	Endpoint      profile.Endpoint
 	// Kind is one of the sentinel errors above.
 	Kind error
 	Err  error
@@ -105,8 +149,8 @@ func (e *STSError) Unwrap() []error { return []error{e.Kind, e.Err} }
 // classify turns an SDK error into an *STSError. mfa says the request
 // carried an MFA code; temporary says it was signed with temporary
 // credentials (so a rejected token means expired, not a bad stored key).
-func classify(err error, op, target, profile string, ep Endpoint, mfa, temporary bool) error {
-	e := &STSError{Op: op, Target: target, Profile: profile, Endpoint: ep, Err: err}
+func classify(err error, op, target, profileName string, ep profile.Endpoint, mfa, temporary bool) *STSError {
+	e := &STSError{Op: op, Target: target, Profile: profileName, Endpoint: ep, Err: err}
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &api):

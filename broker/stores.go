@@ -8,6 +8,7 @@ import (
 
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
+	"github.com/credbroker/credbroker/profile"
 )
 
 // sessionStore seals cached credentials in the keystore (cache.Persistence).
@@ -71,7 +72,7 @@ type SeedCodes struct {
 }
 
 // Code implements CodeSource.
-func (c *SeedCodes) Code(ctx context.Context, chain *RoleChain) (string, error) {
+func (c *SeedCodes) Code(ctx context.Context, chain *profile.RoleChain) (string, error) {
 	seed, found, err := c.Seed(chain.Path)
 	if err != nil {
 		return "", err
@@ -89,6 +90,13 @@ func (c *SeedCodes) Code(ctx context.Context, chain *RoleChain) (string, error) 
 	return code, err
 }
 
+// Unattended implements CodeSource: a seed is stored for the chain's
+// device, so codes are made without a human.
+func (c *SeedCodes) Unattended(chain *profile.RoleChain) bool {
+	_, found, err := c.Seed(chain.Path)
+	return err == nil && found
+}
+
 // Seed finds the first stored seed among profiles.
 func (c *SeedCodes) Seed(profiles []string) (mfa.Seed, bool, error) {
 	for _, p := range profiles {
@@ -101,9 +109,22 @@ func (c *SeedCodes) Seed(profiles []string) (mfa.Seed, bool, error) {
 		}
 		seed, err := mfa.ParseSeed(string(data))
 		if err != nil {
-			return mfa.Seed{}, false, fmt.Errorf("stored TOTP seed of profile %s is damaged (%v): run credbroker totp add %s", p, err, p)
+			return mfa.Seed{}, false, &DamagedSeedError{Profile: p, Err: err}
 		}
 		return seed, true, nil
 	}
 	return mfa.Seed{}, false, nil
 }
+
+// DamagedSeedError: a stored TOTP seed no longer parses.
+type DamagedSeedError struct {
+	Profile string
+	Err     error
+}
+
+func (e *DamagedSeedError) Error() string {
+	return fmt.Sprintf("stored TOTP seed of profile %s is damaged: %v", e.Profile, e.Err)
+}
+
+// Is makes errors.Is(err, ErrDamagedSeed) work.
+func (e *DamagedSeedError) Is(target error) bool { return target == ErrDamagedSeed }

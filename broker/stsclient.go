@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credbroker/credbroker/cache"
+	"github.com/credbroker/credbroker/profile"
 )
 
 // Network limits for STS calls: credential_process callers wait on us, so a
@@ -23,7 +24,7 @@ const (
 // NewSTSClient returns the SDK's STS client for region, talking to ep (or
 // the SDK's regional endpoint when ep.URL is empty). It has no credentials
 // of its own: every call passes them with signWith.
-func NewSTSClient(region string, ep Endpoint) *sts.Client {
+func NewSTSClient(region string, ep profile.Endpoint) *sts.Client {
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(stsRequestTimeout).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = stsDialTimeout })

@@ -2,7 +2,7 @@
 
 package main
 
-// Tests of the client side as the CLI uses it (broker.Client and the
+// Tests of the client side as the CLI uses it (wire.Client and the
 // fetch/unlock flow) against a fake daemon: a herd prompting once, a
 // refused code asked again, mfa_wait said on one line, the socket folder
 // checked before a daemon is started, the daemon's log named.
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/wire"
 )
 
 const (
@@ -177,7 +178,7 @@ func TestHerdPromptsOnce(t *testing.T) {
 func TestPromptLock(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := broker.NewClient(filepath.Join(dir, "broker.sock"))
+	c := wire.NewClient(filepath.Join(dir, "broker.sock"))
 	unlock, err := c.PromptLock(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -188,13 +189,13 @@ func TestPromptLock(t *testing.T) {
 	// Another client (another open file, as in another process) waits...
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	if _, err := broker.NewClient(c.Socket).PromptLock(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := wire.NewClient(c.Socket).PromptLock(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a second PromptLock while the first is held = %v, want it to wait until its deadline", err)
 	}
 	// ...until the first lets go.
 	got := make(chan error, 1)
 	go func() {
-		unlock2, err := broker.NewClient(c.Socket).PromptLock(t.Context())
+		unlock2, err := wire.NewClient(c.Socket).PromptLock(t.Context())
 		if err == nil {
 			unlock2()
 		}
@@ -218,7 +219,7 @@ func TestPromptLock(t *testing.T) {
 	}
 	// LockDir moves it.
 	other := t.TempDir()
-	c2 := &broker.Client{Socket: "/run/credbroker/broker.sock", LockDir: other}
+	c2 := &wire.Client{Socket: "/run/credbroker/broker.sock", LockDir: other}
 	unlock3, err := c2.PromptLock(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +367,7 @@ func TestEnsureDaemonChecksTheFolder(t *testing.T) {
 			}
 			tc.make(t, dir)
 			started := false
-			c := &broker.Client{Socket: filepath.Join(dir, "broker.sock"), StartWait: time.Second}
+			c := &wire.Client{Socket: filepath.Join(dir, "broker.sock"), StartWait: time.Second}
 			err := c.EnsureDaemon(t.Context(), func() (<-chan error, error) {
 				started = true
 				return nil, errors.New("not started")
@@ -389,7 +390,7 @@ func TestEnsureDaemonChecksTheFolder(t *testing.T) {
 	}
 	// A missing folder is made, 0700.
 	dir := filepath.Join(t.TempDir(), "credbroker-0")
-	c := &broker.Client{Socket: filepath.Join(dir, "broker.sock"), StartWait: time.Second}
+	c := &wire.Client{Socket: filepath.Join(dir, "broker.sock"), StartWait: time.Second}
 	err := c.EnsureDaemon(t.Context(), func() (<-chan error, error) { return nil, errors.New("not started") }, "/x/daemon.log")
 	if err == nil || !strings.Contains(err.Error(), "not started") {
 		t.Errorf("EnsureDaemon in a new folder = %v, want start called", err)
@@ -404,10 +405,10 @@ func TestEnsureDaemonChecksTheFolder(t *testing.T) {
 func TestEnsureDaemonNamesItsLog(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := &broker.Client{Socket: filepath.Join(dir, "broker.sock"), StartWait: 50 * time.Millisecond}
+	c := &wire.Client{Socket: filepath.Join(dir, "broker.sock"), StartWait: 50 * time.Millisecond}
 	logPath := filepath.Join(dir, "state", "daemon.log")
 	err := c.EnsureDaemon(t.Context(), func() (<-chan error, error) { return make(chan error), nil }, logPath)
-	if !errors.Is(err, broker.ErrNoDaemon) || !strings.Contains(err.Error(), "does not answer") || !strings.Contains(err.Error(), "see its log "+logPath) {
+	if !errors.Is(err, wire.ErrNoDaemon) || !strings.Contains(err.Error(), "does not answer") || !strings.Contains(err.Error(), "see its log "+logPath) {
 		t.Errorf("EnsureDaemon = %v, want ErrNoDaemon naming %s", err, logPath)
 	}
 }
@@ -463,5 +464,40 @@ func TestDaemonEnv(t *testing.T) {
 	}
 	if got := daemonEnv(env); !slices.Equal(got, kept) {
 		t.Errorf("daemonEnv kept:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(kept, "\n"))
+	}
+}
+
+// TestEveryCodeIsHandled: for every class of the error table, a daemon
+// answering with its code and HTTP status gets the right treatment from
+// credential-process: a code that wants an MFA code is prompted for and
+// submitted; every other is one line on stderr, message then hint, and
+// exit 1 with nothing on stdout.
+func TestEveryCodeIsHandled(t *testing.T) {
+	t.Parallel()
+	for _, c := range append(slices.Clone(broker.Classes), broker.ClassOf(errors.New("unforeseen"))) {
+		t.Run(string(c.Code), func(t *testing.T) {
+			t.Parallel()
+			msg, hint := "the daemon says "+string(c.Code), "do something about "+string(c.Code)
+			d := startFakeDaemon(t, func(gets, posts int, code string) (int, string) {
+				if posts > 0 {
+					return 200, fakeCreds
+				}
+				return c.HTTPStatus, mfaAnswer(string(c.Code), msg, hint, c.Code.WantsCode())
+			})
+			human := &countingPrompter{code: "123456"}
+			var stdout, stderr bytes.Buffer
+			a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: d.env, prompter: human}
+			exit := run([]string{"credential-process", "--profile", "p"}, a)
+			if c.Code.WantsCode() {
+				if exit != 0 || stdout.String() != fakeCreds || len(human.prompts()) != 1 {
+					t.Fatalf("exit %d, stdout %q, %d prompts: want the code asked for and the credentials", exit, stdout.String(), len(human.prompts()))
+				}
+				return
+			}
+			want := "credbroker: error: " + msg + "; " + hint + "\n"
+			if exit != 1 || stdout.Len() != 0 || stderr.String() != want || len(human.prompts()) != 0 {
+				t.Fatalf("exit %d, stdout %q, stderr %q, %d prompts; want exit 1 and %q", exit, stdout.String(), stderr.String(), len(human.prompts()), want)
+			}
+		})
 	}
 }

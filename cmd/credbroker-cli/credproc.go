@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credbroker/credbroker/broker"
-	"github.com/credbroker/credbroker/broker/wire"
 	"github.com/credbroker/credbroker/mfa"
+	"github.com/credbroker/credbroker/profile"
+	"github.com/credbroker/credbroker/wire"
 )
 
 // credentialProcessTimeout bounds a call: long enough for a human to type an
@@ -21,7 +21,7 @@ import (
 const credentialProcessTimeout = 3 * time.Minute
 
 func newCredentialProcessCmd(a *app) *cobra.Command {
-	var profile string
+	var name string
 	c := &cobra.Command{
 		Use:   "credential-process --profile PROFILE",
 		Short: "Print temporary credentials as credential_process JSON",
@@ -41,15 +41,15 @@ On failure nothing is printed on stdout, one line on stderr says what is wrong
 and what to do, and the exit code is 1.`,
 		Args: cobraNoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if profile == "" {
+			if name == "" {
 				return usageError{c, "credential-process needs --profile PROFILE"}
 			}
-			if err := broker.ValidProfileName(profile); err != nil {
+			if err := profile.ValidProfileName(name); err != nil {
 				return usageError{c, err.Error()}
 			}
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
-			body, err := a.fetch(ctx, profile, true)
+			body, err := a.fetch(ctx, name, true)
 			if err != nil {
 				return err
 			}
@@ -57,7 +57,7 @@ and what to do, and the exit code is 1.`,
 			return err
 		},
 	}
-	c.Flags().StringVar(&profile, "profile", "", "the profile to get credentials for")
+	c.Flags().StringVar(&name, "profile", "", "the profile to get credentials for")
 	return c
 }
 
@@ -71,22 +71,22 @@ func cobraNoArgs(c *cobra.Command, args []string) error {
 // fetch gets profile's credentials from the daemon, starting one if none
 // answers and asking for an MFA code on the terminal when the daemon needs
 // one (if prompt and there is a terminal).
-func (a *app) fetch(ctx context.Context, profile string, prompt bool) ([]byte, error) {
-	c, body, err := a.ask(ctx, profile)
+func (a *app) fetch(ctx context.Context, name string, prompt bool) ([]byte, error) {
+	c, body, err := a.ask(ctx, name)
 	if _, ok := codeWanted(err); ok && prompt {
-		return a.unlock(ctx, c, profile, err)
+		return a.unlock(ctx, c, name, err)
 	}
 	return body, err
 }
 
 // ask asks the daemon for profile's credentials, starting one first when
 // none answers (and starting on demand is allowed).
-func (a *app) ask(ctx context.Context, profile string) (*broker.Client, []byte, error) {
+func (a *app) ask(ctx context.Context, name string) (*wire.Client, []byte, error) {
 	c, autostart := a.client()
-	body, err := c.Credentials(ctx, profile)
-	if errors.Is(err, broker.ErrNoDaemon) && autostart {
+	body, err := c.Credentials(ctx, name)
+	if errors.Is(err, wire.ErrNoDaemon) && autostart {
 		if err = c.EnsureDaemon(ctx, a.startDaemon, a.daemonLog()); err == nil {
-			body, err = c.Credentials(ctx, profile)
+			body, err = c.Credentials(ctx, name)
 		}
 	}
 	return c, body, err
@@ -96,12 +96,12 @@ func (a *app) ask(ctx context.Context, profile string) (*broker.Client, []byte, 
 // human may type, and for which device: mfa_required, or mfa_refused (the
 // last code was wrong; the next one may do). mfa_wait (a code was refused
 // moments ago) is not: its message says how long to wait.
-func codeWanted(err error) (*broker.DaemonError, bool) {
-	var de *broker.DaemonError
+func codeWanted(err error) (*wire.Error, bool) {
+	var de *wire.Error
 	if !errors.As(err, &de) || de.MFASerial == "" {
 		return nil, false
 	}
-	return de, de.Code == "mfa_required" || de.Code == "mfa_refused"
+	return de, de.Code.WantsCode()
 }
 
 // unlock asks for a code for the device named in the daemon's answer
@@ -113,7 +113,7 @@ func codeWanted(err error) (*broker.DaemonError, bool) {
 // lock shared by this user's clients (PromptLock), each asks the daemon
 // again and only one that still hears it prompts; the others find the
 // profile unlocked by then.
-func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, asked error) ([]byte, error) {
+func (a *app) unlock(ctx context.Context, c *wire.Client, name string, asked error) ([]byte, error) {
 	if _, ok := codeWanted(asked); !ok {
 		return nil, asked
 	}
@@ -122,7 +122,7 @@ func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, aske
 		return nil, err
 	}
 	defer release()
-	body, err := c.Credentials(ctx, profile)
+	body, err := c.Credentials(ctx, name)
 	de, ok := codeWanted(err)
 	if !ok {
 		return body, err
@@ -134,13 +134,13 @@ func (a *app) unlock(ctx context.Context, c *broker.Client, profile string, aske
 	if perr != nil {
 		return nil, perr
 	}
-	return c.SubmitMFA(ctx, profile, code)
+	return c.SubmitMFA(ctx, name, code)
 }
 
 // client returns a client for the daemon to ask (see wire.ClientSocket).
-func (a *app) client() (c *broker.Client, autostart bool) {
+func (a *app) client() (c *wire.Client, autostart bool) {
 	socket, autostart := wire.ClientSocket(a.getenv)
-	c = broker.NewClient(socket)
+	c = wire.NewClient(socket)
 	if filepath.Clean(socket) == wire.SystemSocket {
 		// The system daemon's folder is its user's: serialise this
 		// user's prompts in the folder its own daemon would use.
@@ -174,7 +174,7 @@ func daemonExitError(logPath string, exit error) error {
 	if msg == "" {
 		return fmt.Errorf("the daemon started on demand exited (%v); see %s", exit, logPath)
 	}
-	return &broker.DaemonError{ErrorBody: wire.ErrorBody{Code: "daemon_failed", Message: "the daemon could not start: " + msg, Hint: hint}}
+	return &wire.Error{ErrorBody: wire.ErrorBody{Code: wire.CodeDaemonFailed, Message: "the daemon could not start: " + msg, Hint: hint}}
 }
 
 // stateDir is $XDG_STATE_HOME/credbroker or ~/.local/state/credbroker.
@@ -192,11 +192,11 @@ func (a *app) stateDir() string {
 // notifyDaemon tells a running daemon that profile's key or seed changed,
 // so it stops serving what it made from the old ones. No daemon: nothing
 // to tell.
-func (a *app) notifyDaemon(ctx context.Context, profile string) {
+func (a *app) notifyDaemon(ctx context.Context, name string) {
 	c, _ := a.client()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := c.Forget(ctx, profile); err != nil && !errors.Is(err, broker.ErrNoDaemon) {
+	if err := c.Forget(ctx, name); err != nil && !errors.Is(err, wire.ErrNoDaemon) {
 		a.warn("the running daemon was not told about the change: " + err.Error() + "; restart it")
 	}
 }

@@ -15,8 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/daemon"
 	"github.com/credbroker/credbroker/install"
 	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/profile"
+	"github.com/credbroker/credbroker/wire"
 )
 
 func newDaemonCmd(a *app) *cobra.Command {
@@ -47,9 +50,9 @@ and refusal is appended to the audit log ([daemon] audit_log, default
 
 func (a *app) runDaemon(ctx context.Context, system bool) error {
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	socket := broker.UserSocket(a.getenv)
+	socket := wire.UserSocket(a.getenv)
 	if system && a.getenv("CREDBROKER_SOCKET") == "" {
-		socket = broker.SystemSocket
+		socket = wire.SystemSocket
 	}
 	cfg, err := a.config()
 	if err != nil {
@@ -63,10 +66,8 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 		return err
 	}
 	b, err := broker.New(broker.Options{
-		Config: cfg,
-		Keys:   keys,
-		Getenv: a.getenv,
-		Warn:   func(msg string) { log.Warn(msg) },
+		Keys: keys,
+		Warn: func(msg string) { log.Warn(msg) },
 		// No Prompter: the daemon has no terminal; clients ask for codes.
 	})
 	if err != nil {
@@ -79,15 +80,16 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 			auditPath = install.SystemAuditLog
 		}
 	}
-	audit, err := broker.OpenAuditLog(auditPath)
+	audit, err := daemon.OpenAuditLog(auditPath)
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}
 	defer audit.Close()
-	d, err := broker.NewDaemon(broker.DaemonOptions{
+	d, err := daemon.New(daemon.Options{
 		Broker:     b,
 		Config:     cfg,
-		Reload:     func() (*broker.Config, error) { return broker.LoadConfig(a.configPath()) },
+		Getenv:     a.getenv,
+		Reload:     func() (*profile.Config, error) { return profile.LoadConfig(a.configPath()) },
 		ConfigPath: a.configPath(),
 		Socket:     socket,
 		System:     system,
@@ -145,21 +147,21 @@ seed is stored and credential-process runs without a terminal (an IDE, a
 background job).`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
-			profile := args[0]
+			name := args[0]
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
-			cl, _, err := a.ask(ctx, profile)
+			cl, _, err := a.ask(ctx, name)
 			if err == nil {
-				fmt.Fprintf(a.stdout, "Profile %s is already unlocked.\n", profile)
+				fmt.Fprintf(a.stdout, "Profile %s is already unlocked.\n", name)
 				return nil
 			}
 			// unlock prompts for mfa_required or mfa_refused (a wrong
 			// code: ask for the next); any other answer (mfa_wait among
 			// them) it returns as is.
-			if _, err := a.unlock(ctx, cl, profile, err); err != nil {
+			if _, err := a.unlock(ctx, cl, name, err); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "Unlocked profile %s.\n", profile)
+			fmt.Fprintf(a.stdout, "Unlocked profile %s.\n", name)
 			return nil
 		},
 	}

@@ -21,9 +21,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/credbroker/credbroker/internal/asuser"
+	"github.com/credbroker/credbroker/wire"
+
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/internal/stspeer"
 	"github.com/credbroker/credbroker/keystore"
 )
@@ -71,7 +73,7 @@ func cmdSTSMode(ts *testscript.TestScript, neg bool, args []string) {
 
 // credentialProcess runs `credbroker credential-process --profile
 // profile` as an SDK would, and parses what it printed.
-func credentialProcess(ts *testscript.TestScript, profile string) (out broker.ProcessOutput, stderr string, err error) {
+func credentialProcess(ts *testscript.TestScript, profile string) (out wire.ProcessOutput, stderr string, err error) {
 	cmd := exec.Command(lookPath(ts, "credbroker"), "credential-process", "--profile", profile)
 	cmd.Env = scriptEnv(ts)
 	var so, se bytes.Buffer
@@ -89,7 +91,7 @@ func credentialProcess(ts *testscript.TestScript, profile string) (out broker.Pr
 
 // expiration parses out's Expiration and checks it is in the future:
 // expired credentials must never be handed out.
-func expiration(ts *testscript.TestScript, out broker.ProcessOutput) time.Time {
+func expiration(ts *testscript.TestScript, out wire.ProcessOutput) time.Time {
 	exp, err := time.Parse(time.RFC3339, out.Expiration)
 	if err != nil {
 		ts.Fatalf("Expiration %q: %v", out.Expiration, err)
@@ -125,7 +127,7 @@ func cmdHerd(ts *testscript.TestScript, neg bool, args []string) {
 		if err := c.Wait(); err != nil {
 			ts.Fatalf("process %d of the herd: %v: %s", i, err, errs[i].String())
 		}
-		var out broker.ProcessOutput
+		var out wire.ProcessOutput
 		if err := json.Unmarshal(outs[i].Bytes(), &out); err != nil || out.Version != 1 {
 			ts.Fatalf("process %d of the herd printed no credential_process JSON", i)
 		}
@@ -154,7 +156,7 @@ func cmdSocketDirGroup(ts *testscript.TestScript, neg bool, args []string) {
 
 // wait-socket: wait until a daemon answers on $CREDBROKER_SOCKET.
 func cmdWaitSocket(ts *testscript.TestScript, neg bool, args []string) {
-	c := broker.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
+	c := wire.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Health(context.Background()) != nil {
 		if time.Now().After(deadline) {
@@ -167,26 +169,18 @@ func cmdWaitSocket(ts *testscript.TestScript, neg bool, args []string) {
 // as-nobody ARGS...: run credbroker ARGS as user nobody (uid 65534, group
 // nogroup, no supplementary groups), a caller the daemon did not start.
 func cmdAsNobody(ts *testscript.TestScript, neg bool, args []string) {
-	if os.Getuid() != 0 {
-		ts.Fatalf("as-nobody needs root to switch users (CI runs as root)")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		ts.Fatalf("setpriv not found: install the Debian package util-linux")
+	if why, _ := asuser.Check(); why != "" {
+		ts.Fatalf("as-nobody: %s", why)
 	}
 	// nobody cannot reach the test's own folders: give it a copy of the
 	// binary in a folder it may enter.
-	dir, err := os.MkdirTemp("", "cbnobody")
+	dir, err := asuser.SharedDir("cbnobody")
 	ts.Check(err)
 	ts.Defer(func() { os.RemoveAll(dir) })
-	ts.Check(os.Chmod(dir, 0o755))
 	for _, name := range []string{"credbroker", "credbroker-cli"} {
-		data, err := os.ReadFile(lookPath(ts, name))
-		ts.Check(err)
-		ts.Check(os.WriteFile(filepath.Join(dir, name), data, 0o755))
+		ts.Check(asuser.CopyExecutable(lookPath(ts, name), filepath.Join(dir, name)))
 	}
-	exe := filepath.Join(dir, "credbroker")
-	cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", exe}, args...)...)
+	cmd := asuser.Command(context.Background(), asuser.Nobody, filepath.Join(dir, "credbroker"), args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1",
 		"CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
 	cmd.Dir = "/"
@@ -210,7 +204,7 @@ func cmdOutage(ts *testscript.TestScript, neg bool, args []string) {
 	set := func(fault string, lifetime time.Duration) {
 		p.SetMode(func(m *stspeer.Mode) { m.Fault, m.Lifetime = fault, lifetime })
 	}
-	c := broker.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
+	c := wire.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
 	set("", 30*time.Second)
 	ts.Check(c.Forget(context.Background(), profile))
 	first, stderr, err := credentialProcess(ts, profile)
@@ -291,7 +285,7 @@ func cmdKill9Loop(ts *testscript.TestScript, neg bool, args []string) {
 	p := proxyOf(ts)
 	p.SetMode(func(m *stspeer.Mode) { m.Delay = 150 * time.Millisecond })
 	defer p.SetMode(func(m *stspeer.Mode) { m.Delay = 0 })
-	c := broker.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
+	c := wire.NewClient(ts.Getenv("CREDBROKER_SOCKET"))
 	for i := range n {
 		// A daemon serving every profile (started on demand).
 		for _, prof := range profiles {

@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
+	"github.com/credbroker/credbroker/profile"
 )
 
 var (
@@ -46,29 +46,29 @@ key is replaced only once the new one checks out; cached sessions of the
 profile are dropped.`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
-			profile := args[0]
+			name := args[0]
 			key, err := a.readAccessKey(fromEnv)
 			if err != nil {
 				return err
 			}
-			b, err := a.broker()
+			b, r, err := a.broker()
 			if err != nil {
 				return err
 			}
-			arn, err := b.CheckKey(c.Context(), profile, key, allowRoot)
+			arn, err := b.CheckKey(c.Context(), r, name, key, allowRoot)
 			if err != nil {
 				return err
 			}
 			keys, _ := a.keystore()
-			if err := keys.PutAccessKey(profile, key); err != nil {
-				return fmt.Errorf("store access key of profile %s: %w", profile, err)
+			if err := keys.PutAccessKey(name, key); err != nil {
+				return fmt.Errorf("store access key of profile %s: %w", name, err)
 			}
-			if _, err := b.Forget(profile); err != nil {
+			if _, err := b.Forget(r, name); err != nil {
 				return err
 			}
-			a.notifyDaemon(c.Context(), profile)
+			a.notifyDaemon(c.Context(), name)
 			fmt.Fprintf(a.stdout, "Stored access key %s of %s for profile %s in the %s keyring.\n",
-				cache.LastFour(key.AccessKeyID), arn, profile, keys.Backend())
+				cache.LastFour(key.AccessKeyID), arn, name, keys.Backend())
 			return nil
 		},
 	}
@@ -201,7 +201,7 @@ func newListCmd(a *app) *cobra.Command {
 		Short: "List profiles and what is stored for each (never a secret)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			b, err := a.broker()
+			_, r, err := a.broker()
 			if err != nil {
 				return err
 			}
@@ -246,7 +246,7 @@ func newListCmd(a *app) *cobra.Command {
 				if has[keystore.KindTOTPSeed][n] {
 					seedCol = "stored"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n, keyCol, seedCol, describeProfile(b.Resolver(), n))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n, keyCol, seedCol, describeProfile(r, n))
 			}
 			if err := w.Flush(); err != nil {
 				return err
@@ -260,7 +260,7 @@ func newListCmd(a *app) *cobra.Command {
 }
 
 // describeProfile says in a few words how a profile's credentials are made.
-func describeProfile(r *broker.Resolver, name string) string {
+func describeProfile(r *profile.Resolver, name string) string {
 	chain, err := r.Resolve(name)
 	if err != nil {
 		return "error: " + err.Error()
@@ -294,8 +294,8 @@ recovered once removed, so this asks for confirmation on the terminal unless
 --yes.`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
-			profile := args[0]
-			b, err := a.broker()
+			name := args[0]
+			b, r, err := a.broker()
 			if err != nil {
 				return err
 			}
@@ -306,15 +306,15 @@ recovered once removed, so this asks for confirmation on the terminal unless
 			}
 			var mine []keystore.Item
 			for _, it := range items {
-				if it.Name == profile && (it.Kind == keystore.KindAccessKey || it.Kind == keystore.KindTOTPSeed) {
+				if it.Name == name && (it.Kind == keystore.KindAccessKey || it.Kind == keystore.KindTOTPSeed) {
 					mine = append(mine, it)
 				}
 			}
 			if len(mine) == 0 {
-				return fmt.Errorf("no access key or TOTP seed is stored for profile %s", profile)
+				return fmt.Errorf("no access key or TOTP seed is stored for profile %s", name)
 			}
 			if !yes {
-				answer, err := mfa.ReadLineFromTTY("", fmt.Sprintf("Remove the access key and TOTP seed of profile %s? [y/N] ", profile))
+				answer, err := mfa.ReadLineFromTTY("", fmt.Sprintf("Remove the access key and TOTP seed of profile %s? [y/N] ", name))
 				if errors.Is(err, mfa.ErrNoTerminal) {
 					return errors.New("no terminal to confirm on: pass --yes to remove without asking")
 				}
@@ -327,15 +327,15 @@ recovered once removed, so this asks for confirmation on the terminal unless
 			}
 			for _, it := range mine {
 				if err := keys.Delete(it.Kind, it.Name); err != nil {
-					return fmt.Errorf("remove %s of profile %s: %w", it.Kind, profile, err)
+					return fmt.Errorf("remove %s of profile %s: %w", it.Kind, name, err)
 				}
-				fmt.Fprintf(a.stdout, "Removed the %s of profile %s.\n", strings.ReplaceAll(string(it.Kind), "-", " "), profile)
+				fmt.Fprintf(a.stdout, "Removed the %s of profile %s.\n", strings.ReplaceAll(string(it.Kind), "-", " "), name)
 			}
-			dropped, err := b.Forget(profile)
+			dropped, err := b.Forget(r, name)
 			if err != nil {
 				return err
 			}
-			a.notifyDaemon(c.Context(), profile)
+			a.notifyDaemon(c.Context(), name)
 			if dropped > 0 {
 				fmt.Fprintf(a.stdout, "Dropped %d cached session(s) made from it.\n", dropped)
 			}

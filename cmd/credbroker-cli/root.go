@@ -14,6 +14,7 @@ import (
 	"github.com/credbroker/credbroker/install"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
+	"github.com/credbroker/credbroker/profile"
 )
 
 // app is what every command shares: the process's streams and environment,
@@ -24,7 +25,7 @@ type app struct {
 	getenv         func(string) string
 
 	keys *keystore.Store
-	cfg  *broker.Config
+	cfg  *profile.Config
 	// prompter asks for MFA codes; nil is the terminal (see codes).
 	prompter mfa.Prompter
 }
@@ -104,12 +105,15 @@ type usageError struct {
 
 func (e usageError) Error() string { return e.msg }
 
+// Hint points at the command's help.
+func (e usageError) Hint() string { return "run: " + e.cmd.CommandPath() + " --help" }
+
 // exactProfile accepts exactly one valid PROFILE argument.
 func exactProfile(c *cobra.Command, args []string) error {
 	if len(args) != 1 {
 		return usageError{c, fmt.Sprintf("%s takes one PROFILE argument, got %d", c.CommandPath(), len(args))}
 	}
-	if err := broker.ValidProfileName(args[0]); err != nil {
+	if err := profile.ValidProfileName(args[0]); err != nil {
 		return usageError{c, err.Error()}
 	}
 	return nil
@@ -131,9 +135,9 @@ func (a *app) configPath() string {
 	return filepath.Join(dir, "credbroker", "config")
 }
 
-func (a *app) config() (*broker.Config, error) {
+func (a *app) config() (*profile.Config, error) {
 	if a.cfg == nil {
-		cfg, err := broker.LoadConfig(a.configPath())
+		cfg, err := profile.LoadConfig(a.configPath())
 		if err != nil {
 			return nil, err
 		}
@@ -172,37 +176,34 @@ func (a *app) keystore() (*keystore.Store, error) {
 	return a.keys, nil
 }
 
-func (a *app) broker() (*broker.Broker, error) {
+// broker returns the credential engine of this process (no daemon) and
+// the profiles it resolves, read from this process's config and
+// environment.
+func (a *app) broker() (*broker.Broker, *profile.Resolver, error) {
 	cfg, err := a.config()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keys, err := a.keystore()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return broker.New(broker.Options{
-		Config:   cfg,
+	b, err := broker.New(broker.Options{
 		Keys:     keys,
 		Prompter: a.codes(),
-		Getenv:   a.getenv,
 		Warn:     a.warn,
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, b.Resolver(cfg, a.getenv), nil
 }
 
 func (a *app) warn(msg string) { fmt.Fprintf(a.stderr, "credbroker: warning: %s\n", msg) }
 
 // describe turns an error into one line and, where it helps, the command
-// that fixes it.
+// that fixes it (the error table's, see broker.Explain).
 func describe(err error) (msg, hint string) {
-	var usage usageError
-	var noSeed noSeedError
-	switch {
-	case errors.As(err, &usage):
-		return err.Error(), "run: " + usage.cmd.CommandPath() + " --help"
-	case errors.As(err, &noSeed):
-		return err.Error(), "run: credbroker totp add " + noSeed.profile + " < seed.txt"
-	}
 	msg, hint, _ = broker.Explain(err)
 	return msg, hint
 }

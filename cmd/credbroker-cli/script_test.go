@@ -20,21 +20,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credbroker/credbroker/cmd/credbroker/front"
+
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/credbroker/credbroker/broker"
-	"github.com/credbroker/credbroker/broker/wire"
 	"github.com/credbroker/credbroker/internal/stspeer"
 	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/wire"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		// credbroker is the small front program SDKs run; it runs
 		// credbroker-cli (this package's main) for all but the fast path.
-		"credbroker":     func() { os.Exit(wire.Front(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) },
+		"credbroker":     func() { os.Exit(front.Main(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) },
 		"credbroker-cli": main,
 		// go-sdk-identity is an AWS SDK for Go v2 program: it loads the
 		// shared config like any Go application and calls
@@ -158,7 +160,7 @@ func TestScripts(t *testing.T) {
 func stopDaemon(socket string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	st, err := broker.NewClient(socket).Status(ctx)
+	st, err := wire.NewClient(socket).Status(ctx)
 	if err != nil {
 		return
 	}

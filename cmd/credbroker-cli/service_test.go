@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/install"
+	"github.com/credbroker/credbroker/wire"
 )
 
 func TestServiceUnit(t *testing.T) {
@@ -130,7 +130,7 @@ func TestServiceUsage(t *testing.T) {
 // TestUnitMatchesDaemon: the unit's socket is where the daemon listens
 // and clients look for the system daemon.
 func TestUnitMatchesDaemon(t *testing.T) {
-	if install.SystemSocket != broker.SystemSocket {
-		t.Errorf("unit socket %s, daemon socket %s", install.SystemSocket, broker.SystemSocket)
+	if install.SystemSocket != wire.SystemSocket {
+		t.Errorf("unit socket %s, daemon socket %s", install.SystemSocket, wire.SystemSocket)
 	}
 }

@@ -42,7 +42,7 @@ Keeping the seed on the same machine as the key makes the MFA a second
 factor against stolen keys, not against a stolen machine; choose accordingly.`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
-			profile := args[0]
+			name := args[0]
 			var input string
 			if isTerminal(a.stdin) {
 				s, err := mfa.ReadSecretFromTTY("", "TOTP seed (base32 or otpauth:// URI): ")
@@ -62,7 +62,7 @@ factor against stolen keys, not against a stolen machine; choose accordingly.`,
 			}
 			seed, err := mfa.ParseSeed(input)
 			if err != nil {
-				return fmt.Errorf("profile %s: %w; nothing was stored", profile, err)
+				return fmt.Errorf("profile %s: %w; nothing was stored", name, err)
 			}
 			if !seed.AWSCompatible() {
 				// STS checks codes as AWS virtual MFA devices make them
@@ -70,21 +70,21 @@ factor against stolen keys, not against a stolen machine; choose accordingly.`,
 				// other seed every code would be refused, and repeated
 				// refusals can lock the device.
 				params := strings.TrimSuffix(strings.TrimPrefix(seed.String(), "mfa.Seed{"), "}")
-				return fmt.Errorf("profile %s: this seed makes codes with %s, but AWS virtual MFA devices use SHA1, 6 digits and 30 s steps, so STS would refuse every code; nothing was stored", profile, params)
+				return fmt.Errorf("profile %s: this seed makes codes with %s, but AWS virtual MFA devices use SHA1, 6 digits and 30 s steps, so STS would refuse every code; nothing was stored", name, params)
 			}
-			b, err := a.broker()
+			_, r, err := a.broker()
 			if err != nil {
 				return err
 			}
-			if _, err := b.Resolver().Resolve(profile); err != nil {
+			if _, err := r.Resolve(name); err != nil {
 				return err
 			}
 			keys, _ := a.keystore()
-			if err := keys.Put(keystore.KindTOTPSeed, profile, []byte(seed.Encode())); err != nil {
-				return fmt.Errorf("store TOTP seed of profile %s: %w", profile, err)
+			if err := keys.Put(keystore.KindTOTPSeed, name, []byte(seed.Encode())); err != nil {
+				return fmt.Errorf("store TOTP seed of profile %s: %w", name, err)
 			}
-			a.notifyDaemon(c.Context(), profile)
-			fmt.Fprintf(a.stdout, "Stored the TOTP seed of profile %s. Compare `credbroker totp code %s` with your authenticator app once.\n", profile, profile)
+			a.notifyDaemon(c.Context(), name)
+			fmt.Fprintf(a.stdout, "Stored the TOTP seed of profile %s. Compare `credbroker totp code %s` with your authenticator app once.\n", name, name)
 			return nil
 		},
 	}
@@ -103,11 +103,11 @@ handed out once, whether here or by the daemon: when this step's code was
 already used, this waits for the next step (at most 30 s, said on stderr).`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
-			b, err := a.broker()
+			_, r, err := a.broker()
 			if err != nil {
 				return err
 			}
-			chain, err := b.Resolver().Resolve(args[0])
+			chain, err := r.Resolve(args[0])
 			if err != nil {
 				return err
 			}
@@ -149,8 +149,11 @@ func (a *app) totpCode(ctx context.Context, keys *keystore.Store, device string,
 }
 
 // noSeedError: totp code for a profile without a stored seed.
-type noSeedError struct{ profile string }
+type noSeedError struct{ name string }
 
 func (e noSeedError) Error() string {
-	return "no TOTP seed is stored for profile " + e.profile + " or its source profiles"
+	return "no TOTP seed is stored for profile " + e.name + " or its source profiles"
 }
+
+// Hint says how to store one.
+func (e noSeedError) Hint() string { return "run: credbroker totp add " + e.name + " < seed.txt" }

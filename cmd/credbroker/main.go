@@ -4,15 +4,15 @@
 // This program is deliberately small: it answers a warm credential_process
 // from the daemon in one request, and runs credbroker-cli (the full
 // command set, installed next to it) for everything else. See package
-// broker/wire for why.
+// front for why.
 package main
 
 import (
 	"os"
 
-	"github.com/credbroker/credbroker/broker/wire"
+	"github.com/credbroker/credbroker/cmd/credbroker/front"
 )
 
 func main() {
-	os.Exit(wire.Front(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(front.Main(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }

@@ -1,0 +1,120 @@
+// Package front is the credbroker program SDKs run through
+// credential_process.
+//
+// # Why a program of its own
+//
+// Every credential_process call is a new process, and Go initialises every
+// package linked into a binary before main runs: the AWS SDK, the keyring
+// libraries and the service manager cost a few milliseconds and thousands
+// of page faults even when unused. This package imports only the standard
+// library and package wire (not net/http), so that the credbroker binary
+// built on it starts almost as fast as a program that prints fixed text. A
+// warm credential_process is answered here with one request to the daemon;
+// everything else (starting a daemon, prompting for an MFA code, every
+// other command) is done by credbroker-cli, which Main runs in its place.
+//
+// # What it never does
+//
+// It never writes credentials anywhere but the stdout it is given, and
+// never logs.
+package front
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/credbroker/credbroker/wire"
+)
+
+// CLIName is the full command-line program Main runs for everything but a
+// warm credential_process; it is installed next to credbroker.
+const CLIName = "credbroker-cli"
+
+// fastTimeout bounds the fast path. A daemon answers from memory in
+// microseconds, or after one refresh on a cold cache; if even that takes
+// longer, the full client asks again (joining the same refresh) and waits
+// as long as it takes.
+const fastTimeout = 10 * time.Second
+
+// Main is the credbroker program. A credential_process call for which the
+// daemon has credentials at hand is answered here, from one request over
+// the socket; everything else — starting a daemon, asking for an MFA code,
+// every other command — is handed to credbroker-cli, which runs in this
+// process's place. It returns the exit code.
+func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if code, done := fastCredentialProcess(args, stdout, stderr, getenv); done {
+		return code
+	}
+	return runCLI(args, stderr)
+}
+
+// fastCredentialProcess answers `credential-process --profile NAME` when
+// the daemon does. done is false when the full client must take over.
+func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(string) string) (code int, done bool) {
+	profile, ok := credentialProcessProfile(args)
+	if !ok {
+		return 0, false
+	}
+	socket, _ := wire.ClientSocket(getenv)
+	status, body, err := wire.Do(socket, "GET", wire.PathCredentials+"?profile="+url.QueryEscape(profile), nil, fastTimeout)
+	if err != nil {
+		return 0, false // no daemon (start one) or trouble: the full client explains
+	}
+	if status == 200 {
+		if _, err := stdout.Write(body); err != nil {
+			return 1, true
+		}
+		return 0, true
+	}
+	var e wire.ErrorBody
+	if json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code.WantsCode() {
+		return 0, false // a code to ask for (again), or an answer to make sense of
+	}
+	msg := e.Message
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	// One line: SDKs show credential_process's stderr as is.
+	fmt.Fprintf(stderr, "credbroker: error: %s\n", strings.ReplaceAll(msg, "\n", " "))
+	return 1, true
+}
+
+// credentialProcessProfile recognises exactly the command line the
+// credential_process setting runs.
+func credentialProcessProfile(args []string) (string, bool) {
+	var profile string
+	switch {
+	case len(args) == 3 && args[0] == "credential-process" && args[1] == "--profile":
+		profile = args[2]
+	case len(args) == 2 && args[0] == "credential-process" && strings.HasPrefix(args[1], "--profile="):
+		profile = strings.TrimPrefix(args[1], "--profile=")
+	default:
+		return "", false
+	}
+	if profile == "" || strings.HasPrefix(profile, "-") {
+		return "", false
+	}
+	return profile, true
+}
+
+// cliPath is credbroker-cli next to this executable.
+func cliPath() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	path := filepath.Join(filepath.Dir(exe), CLIName+exeSuffix)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%s is missing next to %s: install both programs (go install github.com/credbroker/credbroker/cmd/...)", CLIName, exe)
+	}
+	return path, nil
+}

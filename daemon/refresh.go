@@ -1,0 +1,149 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/credbroker/credbroker/broker"
+)
+
+// refresh starts (or joins) the one refresh of profile name. It runs
+// detached from any caller, so a caller giving up does not cancel it for
+// others. The chain is resolved in the refresh, from the snapshot served
+// when it starts.
+func (d *Daemon) refresh(name string, renew bool) <-chan singleflight.Result {
+	gen := d.gen.Load()
+	return d.flights.DoChan(name, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+		defer cancel()
+		start := time.Now()
+		chain, err := d.snap.Load().resolver.Resolve(name)
+		var res broker.Result
+		if err == nil {
+			res, err = d.b.Fetch(ctx, chain, broker.FetchOptions{Renew: renew})
+		}
+		d.record(name, res, err, gen)
+		if err == nil {
+			d.log.Info("refreshed", "profile", name, "role", res.RoleARN, "expires", res.Expires.UTC().Format(time.RFC3339), "renew", renew, "took", time.Since(start).Round(time.Millisecond))
+		}
+		return res, err
+	})
+}
+
+// record keeps the outcome of a fetch that started at generation gen, and
+// schedules the next one. An outcome from before a reset is dropped: it may
+// come from a key or config that was just replaced.
+func (d *Daemon) record(name string, res broker.Result, err error, gen uint64) {
+	s := d.state(name)
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gen != d.gen.Load() {
+		return
+	}
+	s.stopTimer()
+	if err == nil {
+		r := res
+		body := render(res)
+		s.body.Store(&body)
+		s.served.Store(&r)
+		s.lastErr, s.retry, s.failures, s.nextTry = nil, broker.RetryBackoff, 0, time.Time{}
+		next := res.RenewAt(d.jitter())
+		if !next.After(now) {
+			// Still due after a renewal: a part that needs a human (an
+			// MFA session without a seed) could not be renewed. Try again
+			// when it stops being fresh, not in a loop.
+			next = res.Expires.Add(-res.Margin())
+			if !next.After(now) {
+				next = now.Add(time.Minute)
+			}
+		}
+		s.schedule(d, next.Sub(now))
+		return
+	}
+	s.lastErr, s.retry = err, broker.ClassOf(err).Retry
+	s.failures++
+	msg, _, _ := broker.Explain(err)
+	switch s.retry {
+	case broker.RetryBackoff:
+		// Exponential backoff with jitter (half to all of the step), so
+		// that many profiles failing together don't retry together.
+		step := min(backoffCap, backoffBase<<min(s.failures-1, 20))
+		delay := time.Duration(float64(step) * (0.5 + d.jitter()/2))
+		s.nextTry = now.Add(delay)
+		s.schedule(d, delay)
+		d.log.Warn("refresh failed; will retry", "profile", name, "err", msg, "retry_in", delay.Round(time.Second), "failures", s.failures)
+	case broker.RetryHuman:
+		s.nextTry = time.Time{}
+		d.log.Info("MFA code needed", "profile", name)
+	case broker.RetryLocked:
+		// Far future: only a new code (credbroker unlock), a forget (a new
+		// seed) or a config change clears it.
+		s.nextTry = now.Add(100 * 365 * 24 * time.Hour)
+		d.log.Error("MFA code refused; not retrying (repeated failures can lock the device)", "profile", name, "err", msg)
+	default:
+		s.nextTry = now.Add(terminalCooldown)
+		d.log.Error("refresh failed", "profile", name, "err", msg)
+	}
+}
+
+// schedule arranges a refresh-ahead of s in delay, if s is still in use.
+// Called with s.mu held.
+func (s *profileState) schedule(d *Daemon, delay time.Duration) {
+	if d.stopped.Load() {
+		return // a refresh that finished after shutdown began
+	}
+	s.timer = time.AfterFunc(max(delay, 0), func() { d.scheduled(s.name) })
+}
+
+// scheduled runs a refresh-ahead, unless nobody asked for the profile for
+// a long time.
+func (d *Daemon) scheduled(name string) {
+	s := d.state(name)
+	if time.Since(time.Unix(0, s.lastUsed.Load())) > d.opts.ActiveFor {
+		d.log.Info("profile idle; no longer refreshed ahead", "profile", name)
+		return
+	}
+	<-d.refresh(name, true)
+}
+
+// resetAll forgets what was served and every error state (after a config
+// change, a new key or seed, a forget).
+func (d *Daemon) resetAll() {
+	d.gen.Add(1)
+	d.eachState(func(s *profileState) {
+		// New callers must not join a refresh that started before.
+		d.flights.Forget(s.name)
+		s.stopTimer()
+		s.served.Store(nil)
+		s.body.Store(nil)
+		s.lastErr, s.retry, s.failures, s.nextTry = nil, broker.RetryBackoff, 0, time.Time{}
+	})
+}
+
+// stopTimers ends refresh-ahead for good (the daemon is shutting down).
+func (d *Daemon) stopTimers() {
+	d.stopped.Store(true)
+	d.eachState((*profileState).stopTimer)
+}
+
+// eachState runs f on every profile's state, with its lock held.
+func (d *Daemon) eachState(f func(*profileState)) {
+	d.states.Range(func(_, v any) bool {
+		s := v.(*profileState)
+		s.mu.Lock()
+		f(s)
+		s.mu.Unlock()
+		return true
+	})
+}
+
+// stopTimer cancels s's scheduled refresh. Called with s.mu held.
+func (s *profileState) stopTimer() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+}

@@ -1,0 +1,126 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/profile"
+	"github.com/credbroker/credbroker/wire"
+)
+
+// profileState is what the daemon knows about one profile. The served
+// result is read without a lock on the hot path.
+type profileState struct {
+	name string
+	// served is what is handed out; body is it rendered once as
+	// credential_process JSON, not for every request.
+	served   atomic.Pointer[broker.Result]
+	body     atomic.Pointer[[]byte]
+	lastUsed atomic.Int64 // unix nanoseconds
+
+	mu       sync.Mutex
+	lastErr  error
+	retry    broker.Retry
+	failures int
+	nextTry  time.Time
+	timer    *time.Timer
+}
+
+// credentials is the heart of the daemon: answer from memory while the
+// credentials are fresh; otherwise one refresh however many callers wait.
+// While STS is in trouble, still-usable credentials are served; expired
+// ones never are.
+func (d *Daemon) credentials(ctx context.Context, name string) (broker.Result, error) {
+	if _, known := d.states.Load(name); !known {
+		// Keep no state for names that are no profile: callers must not
+		// be able to grow the daemon's memory with made-up names.
+		if _, err := d.snap.Load().resolver.Resolve(name); errors.Is(err, profile.ErrUnknownProfile) {
+			return broker.Result{}, err
+		}
+	}
+	s := d.state(name)
+	now := time.Now()
+	s.lastUsed.Store(now.UnixNano())
+	cur := s.served.Load()
+	if cur != nil && cur.FreshAt(now) {
+		return *cur, nil
+	}
+	usable := cur != nil && cur.UsableAt(now)
+	s.mu.Lock()
+	lastErr, retry, nextTry := s.lastErr, s.retry, s.nextTry
+	s.mu.Unlock()
+	if lastErr != nil && (now.Before(nextTry) || retry == broker.RetryHuman) {
+		// Backing off, stopped after a terminal error, or waiting for an
+		// MFA code: don't go back to STS (or the keyring) for each
+		// caller; serve what is still usable, else say what is wrong.
+		if usable {
+			return *cur, nil
+		}
+		if retry == broker.RetryBackoff {
+			return broker.Result{}, &retryingError{err: lastErr, in: nextTry.Sub(now)}
+		}
+		return broker.Result{}, lastErr
+	}
+	ch := d.refresh(name, false)
+	var timeout <-chan time.Time
+	if usable {
+		// Don't keep a caller waiting on a slow STS when what we have is
+		// still good.
+		t := time.NewTimer(staleWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case r := <-ch:
+		if r.Err == nil {
+			return r.Val.(broker.Result), nil
+		}
+		if usable {
+			return *cur, nil
+		}
+		return broker.Result{}, r.Err
+	case <-timeout:
+		return *cur, nil
+	case <-ctx.Done():
+		return broker.Result{}, ctx.Err()
+	}
+}
+
+// retryingError is a transient failure the daemon retries in a while.
+type retryingError struct {
+	err error
+	in  time.Duration
+}
+
+func (e *retryingError) Error() string {
+	return fmt.Sprintf("%v (next attempt in %s)", e.err, e.in.Round(time.Second))
+}
+
+func (e *retryingError) Unwrap() error { return e.err }
+
+func (d *Daemon) state(name string) *profileState {
+	if v, ok := d.states.Load(name); ok {
+		return v.(*profileState)
+	}
+	v, _ := d.states.LoadOrStore(name, &profileState{name: name})
+	return v.(*profileState)
+}
+
+// rendered is res as credential_process JSON: the body kept with what is
+// served when res is it, else rendered now.
+func (s *profileState) rendered(res broker.Result) []byte {
+	if cur, body := s.served.Load(), s.body.Load(); cur != nil && body != nil && cur.Credentials == res.Credentials {
+		return *body
+	}
+	return render(res)
+}
+
+func render(res broker.Result) []byte {
+	c := res.Credentials
+	return wire.MarshalProcessOutput(c.AccessKeyID, c.SecretAccessKey, c.SessionToken, c.Expires)
+}

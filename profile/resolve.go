@@ -1,0 +1,362 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"os/user"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// STS duration limits, from the STS API reference: GetSessionToken takes 900
+// to 129600 seconds for an IAM user; AssumeRole 900 up to the role's maximum
+// session duration, at most 43200; a role assumed with temporary credentials
+// (role chaining, which includes a GetSessionToken MFA session) at most 3600.
+const (
+	MinDuration             = 900
+	MaxSessionTokenDuration = 129600
+	MaxRoleDuration         = 43200
+	MaxChainedDuration      = 3600
+)
+
+// Defaults: a session without MFA lasts an hour; an MFA session lasts 8
+// hours (as aws-vault's chained sessions do), so switching roles does not ask
+// for a new MFA code all day; AssumeRole's own default is an hour.
+const (
+	defaultSessionDuration    = time.Hour
+	defaultMFASessionDuration = 8 * time.Hour
+	defaultRoleDuration       = time.Hour
+	defaultRegion             = "us-east-1"
+)
+
+// RoleStep is one AssumeRole in a chain.
+type RoleStep struct {
+	Profile     string
+	RoleARN     string
+	ExternalID  string
+	SessionName string
+	Duration    time.Duration
+	// Chained is true when the caller holds temporary credentials, which
+	// limits the role session to an hour.
+	Chained bool
+	// Clamped records that the configured duration exceeded what STS allows
+	// for this step and was lowered.
+	Clamped bool
+}
+
+// RoleChain is how the credentials of a profile are made: the source
+// profile's long-lived key, optionally a GetSessionToken (with MFA when
+// MFASerial is set), then the AssumeRole steps in order.
+type RoleChain struct {
+	// Profile is the profile asked for.
+	Profile string
+	// Source is the profile whose access key starts the chain.
+	Source string
+	// MFASerial is the MFA device used with GetSessionToken ("" for none).
+	MFASerial string
+	// SessionToken is true when the chain starts with GetSessionToken.
+	SessionToken    bool
+	SessionDuration time.Duration
+	Steps           []RoleStep
+	// Path lists the profiles from Profile down to Source.
+	Path []string
+
+	Region   string
+	Endpoint Endpoint
+}
+
+// Endpoint is the STS endpoint a chain talks to.
+type Endpoint struct {
+	// URL is "" for the SDK's default regional endpoint.
+	URL string
+	// Source says where URL came from, for messages.
+	Source string
+}
+
+func (e Endpoint) String() string {
+	if e.URL == "" {
+		return "the default STS endpoint"
+	}
+	return e.URL + " (from " + e.Source + ")"
+}
+
+// Resolver turns a profile name into a RoleChain.
+type Resolver struct {
+	Config *Config
+	// Stored lists the profiles that have an access key in the keystore.
+	Stored func() ([]string, error)
+	// Getenv reads the environment (AWS_ENDPOINT_URL_STS, AWS_REGION...).
+	Getenv func(string) string
+}
+
+// Known lists every profile: those in the config file and those with a
+// stored access key, sorted.
+func (r *Resolver) Known() ([]string, error) {
+	set := map[string]bool{}
+	for n := range r.Config.Profiles {
+		set[n] = true
+	}
+	stored, err := r.Stored()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range stored {
+		set[n] = true
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Resolve builds the chain for name. Errors: *UnknownProfileError,
+// *CycleError, or a *ConfigError for an invalid endpoint in the environment.
+func (r *Resolver) Resolve(name string) (*RoleChain, error) {
+	p, err := r.profile(name)
+	if err != nil {
+		return nil, err
+	}
+	chain := &RoleChain{Profile: name}
+	var roles []*Profile
+	var path []string
+	seen := map[string]int{}
+	for {
+		if i, dup := seen[p.Name]; dup {
+			cycle := append(path[i:], p.Name)
+			return nil, &CycleError{Path: r.Config.Path, Profiles: cycle}
+		}
+		seen[p.Name] = len(path)
+		path = append(path, p.Name)
+		if chain.MFASerial == "" {
+			chain.MFASerial = p.MFASerial
+		}
+		if chain.Region == "" {
+			chain.Region = p.Region
+		}
+		if p.RoleARN == "" {
+			break
+		}
+		roles = append(roles, p)
+		// A role profile without source_profile, or naming itself, uses
+		// its own stored key (botocore and aws-vault do the same).
+		if p.SourceProfile == "" || p.SourceProfile == p.Name {
+			break
+		}
+		next, err := r.profile(p.SourceProfile)
+		if err != nil {
+			if u, ok := err.(*UnknownProfileError); ok {
+				u.From = p.Name
+			}
+			return nil, err
+		}
+		p = next
+	}
+	chain.Path = path
+	chain.Source = path[len(path)-1]
+	if chain.Region == "" {
+		chain.Region = firstNonEmpty(r.Getenv("AWS_REGION"), r.Getenv("AWS_DEFAULT_REGION"), defaultRegion)
+	}
+	if chain.Endpoint, err = r.endpoint(path); err != nil {
+		return nil, err
+	}
+
+	// GetSessionToken starts the chain when there is an MFA device (its
+	// session carries aws:MultiFactorAuthPresent into AssumeRole) or when
+	// there is no role at all (the long-lived key is never handed out).
+	chain.SessionToken = chain.MFASerial != "" || len(roles) == 0
+	if chain.SessionToken {
+		// One duration per source and device, whichever profile asks:
+		// the source handed out directly and the roles built on it share
+		// one cached MFA session rather than replacing each other's (and
+		// asking for a code each time).
+		source := r.Config.Profiles[chain.Source]
+		switch {
+		case source != nil && source.RoleARN == "" && source.DurationSeconds > 0:
+			chain.SessionDuration = seconds(source.DurationSeconds)
+		case chain.MFASerial != "":
+			chain.SessionDuration = defaultMFASessionDuration
+		default:
+			chain.SessionDuration = defaultSessionDuration
+		}
+	}
+	sessionName := r.defaultSessionName()
+	for i := len(roles) - 1; i >= 0; i-- {
+		rp := roles[i]
+		step := RoleStep{
+			Profile:     rp.Name,
+			RoleARN:     rp.RoleARN,
+			ExternalID:  rp.ExternalID,
+			SessionName: firstNonEmpty(rp.RoleSessionName, sessionName),
+			Duration:    defaultRoleDuration,
+			Chained:     chain.SessionToken || len(chain.Steps) > 0,
+		}
+		if rp.DurationSeconds > 0 {
+			step.Duration = seconds(rp.DurationSeconds)
+		}
+		if step.Chained && step.Duration > MaxChainedDuration*time.Second {
+			step.Duration, step.Clamped = MaxChainedDuration*time.Second, true
+		}
+		chain.Steps = append(chain.Steps, step)
+	}
+	return chain, nil
+}
+
+// profile returns the named profile: from the config file, or an implicit
+// profile for a key stored without a config section.
+func (r *Resolver) profile(name string) (*Profile, error) {
+	if p, ok := r.Config.Profiles[name]; ok {
+		return p, nil
+	}
+	stored, err := r.Stored()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range stored {
+		if s == name {
+			return &Profile{Name: name}, nil
+		}
+	}
+	known, err := r.Known()
+	if err != nil {
+		return nil, err
+	}
+	return nil, &UnknownProfileError{Name: name, Known: known, ConfigPath: r.Config.Path}
+}
+
+// endpoint resolves the STS endpoint the way the AWS SDKs resolve a
+// service-specific endpoint: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the
+// profile's ignore_configured_endpoint_urls) turns configured endpoints off;
+// otherwise AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL, then the sts
+// endpoint_url of the profile's [services] section, then the profile's
+// endpoint_url. Profile settings are inherited along source_profile.
+func (r *Resolver) endpoint(path []string) (Endpoint, error) {
+	ignore, services, profileURL, profileName := false, "", "", ""
+	for i := len(path) - 1; i >= 0; i-- {
+		p := r.Config.Profiles[path[i]]
+		if p == nil {
+			continue
+		}
+		if p.IgnoreSet {
+			ignore = p.IgnoreConfiguredEndpointURLs
+		}
+		if p.Services != "" {
+			services = p.Services
+		}
+		if p.EndpointURL != "" {
+			profileURL, profileName = p.EndpointURL, p.Name
+		}
+	}
+	if v := r.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Endpoint{}, fmt.Errorf("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=%q must be true or false", clip(v))
+		}
+		ignore = b
+	}
+	if ignore {
+		return Endpoint{}, nil
+	}
+	for _, env := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"} {
+		if v := r.Getenv(env); v != "" {
+			if err := checkEndpoint(v); err != nil {
+				return Endpoint{}, fmt.Errorf("%s: %w", env, err)
+			}
+			return Endpoint{URL: v, Source: env}, nil
+		}
+	}
+	if v := r.Config.Services[services]["sts"]["endpoint_url"]; services != "" && v != "" {
+		if err := checkEndpoint(v); err != nil {
+			return Endpoint{}, &ConfigError{Path: r.Config.Path, Msg: fmt.Sprintf("[services %s] sts endpoint_url: %v", services, err)}
+		}
+		return Endpoint{URL: v, Source: "[services " + services + "] in " + r.Config.Path}, nil
+	}
+	if profileURL != "" {
+		return Endpoint{URL: profileURL, Source: "profile " + profileName + " in " + r.Config.Path}, nil
+	}
+	return Endpoint{}, nil
+}
+
+var sessionNameUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
+
+// defaultSessionName names role sessions after the local user the broker
+// runs as (the daemon's user for a service: set role_session_name to tell
+// callers apart in CloudTrail).
+func (r *Resolver) defaultSessionName() string {
+	name := "credbroker"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name += "-" + sessionNameUnsafe.ReplaceAllString(u.Username, "_")
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name
+}
+
+func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// UnknownProfileError names a profile that is neither in the config file nor
+// in the keystore.
+type UnknownProfileError struct {
+	Name string
+	// From is the profile whose source_profile named it, if any.
+	From       string
+	Known      []string
+	ConfigPath string
+}
+
+func (e *UnknownProfileError) Error() string {
+	known := "none"
+	if len(e.Known) > 0 {
+		known = strings.Join(e.Known, ", ")
+	}
+	if e.From != "" {
+		return fmt.Sprintf("profile %s: source_profile %s is not a known profile (known: %s)", e.From, e.Name, known)
+	}
+	return fmt.Sprintf("unknown profile %s (known: %s)", e.Name, known)
+}
+
+// Is makes errors.Is(err, ErrUnknownProfile) work.
+func (e *UnknownProfileError) Is(target error) bool { return target == ErrUnknownProfile }
+
+// ErrUnknownProfile: the name is neither in the config file nor in the
+// keystore.
+var ErrUnknownProfile = errors.New("unknown profile")
+
+// CycleError is a source_profile loop.
+type CycleError struct {
+	Path     string
+	Profiles []string
+}
+
+// Is makes errors.Is(err, ErrConfig) work: a loop is a config mistake.
+func (e *CycleError) Is(target error) bool { return target == ErrConfig }
+
+func (e *CycleError) Error() string {
+	return fmt.Sprintf("%s: source_profile cycle: %s", e.Path, strings.Join(e.Profiles, " -> "))
+}
+
+// Locate returns the region and STS endpoint for profile, which need not
+// exist yet (credbroker add checks a new key against STS).
+func (r *Resolver) Locate(profile string) (string, Endpoint, error) {
+	region := ""
+	if p := r.Config.Profiles[profile]; p != nil {
+		region = p.Region
+	}
+	region = firstNonEmpty(region, r.Getenv("AWS_REGION"), r.Getenv("AWS_DEFAULT_REGION"), defaultRegion)
+	ep, err := r.endpoint([]string{profile})
+	return region, ep, err
+}

@@ -1,0 +1,169 @@
+package wire
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"time"
+)
+
+// RequestTimeout bounds one request: a refresh with a slow STS (the daemon
+// gives one 45 s), never a human (MFA codes are asked by the client before
+// it calls).
+const RequestTimeout = 90 * time.Second
+
+// defaultStartWait is how long a daemon started on demand has to answer:
+// it opens its keyring and socket in milliseconds, but a loaded machine
+// may be slower.
+const defaultStartWait = 10 * time.Second
+
+// Client talks to a daemon over its Unix socket, one request per
+// connection (see Do), and refuses a daemon run by another user
+// (ErrForeignDaemon).
+type Client struct {
+	Socket string
+	// LockDir holds the client's prompt lock (PromptLock); "" is the
+	// socket's folder. A client of the system daemon, whose folder
+	// belongs to the service's user, names a folder of its own user.
+	LockDir string
+	// StartWait bounds how long EnsureDaemon waits for a daemon it
+	// started to answer; 0 is 10 s.
+	StartWait time.Duration
+}
+
+// NewClient returns a client for the daemon at socket.
+func NewClient(socket string) *Client { return &Client{Socket: socket} }
+
+// Credentials asks for profile's credentials and returns the
+// credential_process JSON as the daemon wrote it. Errors: ErrNoDaemon, or
+// an *Error (the daemon's answer; branch on its Code).
+func (c *Client) Credentials(ctx context.Context, profile string) ([]byte, error) {
+	return c.do(ctx, "GET", PathCredentials+"?profile="+url.QueryEscape(profile), nil)
+}
+
+// SubmitMFA gives the daemon a code for profile's MFA device and returns
+// the credentials it made with it.
+func (c *Client) SubmitMFA(ctx context.Context, profile, code string) ([]byte, error) {
+	body, _ := json.Marshal(ProfileRequest{Profile: profile, Code: code})
+	return c.do(ctx, "POST", PathMFA, body)
+}
+
+// Forget tells the daemon that profile's key or seed changed.
+func (c *Client) Forget(ctx context.Context, profile string) error {
+	body, _ := json.Marshal(ProfileRequest{Profile: profile})
+	_, err := c.do(ctx, "POST", PathForget, body)
+	return err
+}
+
+// Status returns what the daemon knows (never a secret).
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	body, err := c.do(ctx, "GET", PathStatus, nil)
+	if err != nil {
+		return nil, err
+	}
+	var st Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return nil, fmt.Errorf("daemon status: %w", err)
+	}
+	return &st, nil
+}
+
+// Health reports whether a daemon answers.
+func (c *Client) Health(ctx context.Context) error {
+	_, err := c.do(ctx, "GET", PathHealth, nil)
+	return err
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
+	timeout := RequestTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	if timeout <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	status, data, err := Do(c.Socket, method, path, body, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if status == 200 {
+		return data, nil
+	}
+	de := &Error{}
+	if err := json.Unmarshal(data, de); err != nil || de.Message == "" {
+		return nil, fmt.Errorf("daemon on %s answered HTTP %d", c.Socket, status)
+	}
+	return nil, de
+}
+
+// EnsureDaemon starts a daemon with start when none answers, as gpg-agent
+// is started on demand. An exclusive lock in the socket's folder makes one
+// client start it while the others of a herd wait, then find it running.
+// start returns a channel that yields if the daemon exits, with why;
+// logPath is where the started daemon logs, named when it does not answer.
+//
+// The socket's folder must be the caller's own (or root's) and writable by
+// nobody else, or nothing is created, locked or started there: without
+// XDG_RUNTIME_DIR it is /tmp/credbroker-UID, which another local user may
+// have made first, to serve credentials of their choosing and collect MFA
+// codes.
+func (c *Client) EnsureDaemon(ctx context.Context, start func() (<-chan error, error), logPath string) error {
+	if err := c.Health(ctx); !errors.Is(err, ErrNoDaemon) {
+		return err
+	}
+	unlock, err := LockFile(ctx, filepath.Join(filepath.Dir(c.Socket), "autostart.lock"))
+	if err != nil {
+		return fmt.Errorf("start a daemon on %s: %w", c.Socket, err)
+	}
+	defer unlock()
+	if err := c.Health(ctx); !errors.Is(err, ErrNoDaemon) {
+		return err // another client started it while we waited
+	}
+	exited, err := start()
+	if err != nil {
+		return fmt.Errorf("start the daemon: %w", err)
+	}
+	wait := c.StartWait
+	if wait <= 0 {
+		wait = defaultStartWait
+	}
+	deadline := time.Now().Add(wait)
+	for pause := 2 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
+		err := c.Health(ctx)
+		if !errors.Is(err, ErrNoDaemon) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: started a daemon for %s but it does not answer after %s (see its log %s)", ErrNoDaemon, c.Socket, wait, logPath)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-exited:
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// PromptLock takes an exclusive lock on prompt.lock in LockDir (the
+// socket's folder by default), waiting for it until ctx is done. A client
+// holds it from asking the daemon again whether it needs an MFA code to
+// giving it the code typed, so that of a herd of processes that all heard
+// "mfa code required" only the first asks on the terminal; the others then
+// find the profile unlocked. The folder is checked as EnsureDaemon checks
+// it.
+func (c *Client) PromptLock(ctx context.Context) (unlock func(), err error) {
+	dir := c.LockDir
+	if dir == "" {
+		dir = filepath.Dir(c.Socket)
+	}
+	unlock, err = LockFile(ctx, filepath.Join(dir, "prompt.lock"))
+	if err != nil {
+		return nil, fmt.Errorf("wait for other prompts for an MFA code: %w", err)
+	}
+	return unlock, nil
+}

@@ -1,0 +1,140 @@
+package wire
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Endpoints of the daemon's API (version 1).
+const (
+	PathCredentials = "/v1/credentials"
+	PathMFA         = "/v1/mfa"
+	PathForget      = "/v1/forget"
+	PathStatus      = "/v1/status"
+	PathHealth      = "/v1/health"
+)
+
+// Code names the class of a failure in the daemon's answers. Clients branch
+// on it, never on the text; the error table (package broker) gives each its
+// HTTP status, retry kind, status word and hint.
+type Code string
+
+// The codes a daemon answers with, and those a client makes up itself
+// (no_daemon, foreign_daemon, unsafe_socket, daemon_failed).
+const (
+	CodeUnknownProfile Code = "unknown_profile"
+	CodeConfig         Code = "config"
+	CodeNoAccessKey    Code = "no_access_key"
+	CodeRootKey        Code = "root_key"
+	CodeForbidden      Code = "forbidden"
+	CodeKeyRejected    Code = "key_rejected"
+	CodeMFARefused     Code = "mfa_refused"
+	CodeMFAWait        Code = "mfa_wait"
+	CodeMFARequired    Code = "mfa_required"
+	CodeSTSUnreachable Code = "sts_unreachable"
+	CodeAccessDenied   Code = "access_denied"
+	CodeSTSUnavailable Code = "sts_unavailable"
+	CodeExpiredToken   Code = "expired_token"
+	CodeInvalidRequest Code = "invalid_request"
+	CodeDamagedSeed    Code = "damaged_seed"
+	CodeKeyring        Code = "keyring"
+	CodeBadRequest     Code = "bad_request"
+	CodeNoDaemon       Code = "no_daemon"
+	CodeForeignDaemon  Code = "foreign_daemon"
+	CodeDaemonRunning  Code = "daemon_running"
+	CodeUnsafeSocket   Code = "unsafe_socket"
+	CodeDaemonFailed   Code = "daemon_failed"
+	CodeTimeout        Code = "timeout"
+	CodeInternal       Code = "internal"
+)
+
+// Codes lists every Code above.
+var Codes = []Code{
+	CodeUnknownProfile, CodeConfig, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected,
+	CodeMFARefused, CodeMFAWait, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
+	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeBadRequest, CodeNoDaemon,
+	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeInternal,
+}
+
+// WantsCode reports whether a client that hears code, with an MFASerial,
+// should ask its user for an MFA code and submit it (POST /v1/mfa):
+// mfa_required, or mfa_refused (the last typed code was wrong; the next
+// may do). Every other code is shown as it is: message, then hint.
+func (c Code) WantsCode() bool { return c == CodeMFARequired || c == CodeMFARefused }
+
+// ErrorBody is what the daemon answers with when it fails a request.
+type ErrorBody struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+	// MFASerial is set with code mfa_required, or mfa_refused, when a
+	// code typed by a human is wanted: the device to ask a code for.
+	// Clients prompt for it; with mfa_wait (a code was refused moments
+	// ago) they say the message and hint instead.
+	MFASerial string `json:"mfa_serial,omitempty"`
+}
+
+// Error is an answer of the daemon's that is a failure.
+type Error struct{ ErrorBody }
+
+func (e *Error) Error() string { return e.Message }
+
+// ProfileRequest is the body of POST /v1/mfa (with Code) and /v1/forget.
+type ProfileRequest struct {
+	Profile string `json:"profile"`
+	Code    string `json:"code,omitempty"`
+}
+
+// ProfileStatus is one profile in GET /v1/status. It never holds a secret.
+type ProfileStatus struct {
+	Profile    string     `json:"profile"`
+	RoleARN    string     `json:"role_arn,omitempty"`
+	Expiration *time.Time `json:"expiration,omitempty"`
+	Fresh      bool       `json:"fresh"`
+	State      string     `json:"state"`
+	LastError  string     `json:"last_error,omitempty"`
+	NextRetry  *time.Time `json:"next_retry,omitempty"`
+}
+
+// Status is GET /v1/status.
+type Status struct {
+	PID      int             `json:"pid"`
+	Started  time.Time       `json:"started"`
+	Socket   string          `json:"socket"`
+	Requests uint64          `json:"requests"`
+	Profiles []ProfileStatus `json:"profiles"`
+	// AuditDropped counts audit records lost to a stalled disk.
+	AuditDropped uint64 `json:"audit_dropped,omitempty"`
+	// ConfigError says why the config file's last change was not taken
+	// (the daemon goes on with the previous one).
+	ConfigError string `json:"config_error,omitempty"`
+}
+
+// ForgetAnswer is what POST /v1/forget answers.
+type ForgetAnswer struct {
+	Dropped int `json:"dropped"`
+}
+
+// ProcessOutput is what credential_process prints and every AWS SDK
+// parses (Version 1; Expiration in RFC 3339). GET /v1/credentials answers
+// with it, so a client copies the body to its stdout as it is.
+type ProcessOutput struct {
+	Version         int    `json:"Version"`
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+	SessionToken    string `json:"SessionToken"`
+	Expiration      string `json:"Expiration"`
+}
+
+// MarshalProcessOutput renders credentials as credential_process JSON,
+// with a final newline.
+func MarshalProcessOutput(accessKeyID, secretAccessKey, sessionToken string, expires time.Time) []byte {
+	out, _ := json.Marshal(ProcessOutput{
+		Version:         1,
+		AccessKeyID:     accessKeyID,
+		SecretAccessKey: secretAccessKey,
+		SessionToken:    sessionToken,
+		Expiration:      expires.UTC().Format(time.RFC3339),
+	})
+	return append(out, '\n')
+}
