@@ -1,0 +1,97 @@
+// Package layout holds the test that keeps the module's import graph the
+// one the README's Layout table draws.
+package layout
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/credbroker/credbroker/"
+
+// allowed lists, for each package of the module, the packages of the
+// module it may import (directly). Arrows go one way: the daemon uses the
+// engine, the engine the leaves, never back; a package missing here fails
+// the test until someone decides where it belongs.
+var allowed = map[string][]string{
+	"cmd/credbroker":               {"cmd/credbroker/front"},
+	"cmd/credbroker/front":         {"wire"},
+	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "keystore", "mfa", "policy", "profile", "wire"},
+	"daemon":                       {"broker", "peercred", "profile", "wire"},
+	"broker":                       {"cache", "keystore", "mfa", "policy", "profile", "wire"},
+	"profile":                      {},
+	"wire":                         {},
+	"peercred":                     {},
+	"policy":                       {},
+	"cache":                        {},
+	"mfa":                          {},
+	"keystore":                     {"keystore/internal/sessionbus"},
+	"keystore/internal/sessionbus": {},
+	"install":                      {},
+	"bench":                        {"internal/stspeer", "wire"},
+	"bench/floor":                  {},
+	"internal/asuser":              {},
+	"internal/fakests":             {"profile"},
+	"internal/stspeer":             {},
+	"internal/layout":              {},
+}
+
+// stdlibOnly packages import nothing outside the standard library and the
+// module: the protocol and the small program (whose start-up cost every
+// credential_process pays), the config parser and the policy language.
+var stdlibOnly = []string{"cmd/credbroker", "cmd/credbroker/front", "wire", "profile", "policy"}
+
+func TestImportDirections(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, imports := strings.TrimPrefix(fields[0], module), fields[1:]
+		may, known := allowed[pkg]
+		if !known {
+			t.Errorf("package %s is not in the layout: add it to the README's Layout table and to this test", pkg)
+			continue
+		}
+		for _, imp := range imports {
+			switch {
+			case strings.HasPrefix(imp, module):
+				if dep := strings.TrimPrefix(imp, module); !slices.Contains(may, dep) {
+					t.Errorf("%s imports %s: not an arrow of the layout", pkg, dep)
+				}
+			case isStd(imp):
+			case slices.Contains(stdlibOnly, pkg):
+				t.Errorf("%s imports %s: it takes only the standard library", pkg, imp)
+			}
+		}
+	}
+}
+
+// TestSmallProgramStaysLean: everything cmd/credbroker links, however
+// deep, is the standard library, package wire and its own; and not
+// net/http, whose initialisation alone costs every credential_process
+// call.
+func TestSmallProgramStaysLean(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", module+"cmd/credbroker").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		switch {
+		case pkg == "net/http":
+			t.Error("cmd/credbroker links net/http")
+		case isStd(pkg), pkg == module+"wire", strings.HasPrefix(pkg, module+"cmd/credbroker"):
+		default:
+			t.Errorf("cmd/credbroker links %s", pkg)
+		}
+	}
+}
+
+// isStd: standard library paths have no dot in their first element.
+func isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
