@@ -4,7 +4,7 @@
 GO ?= go
 DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli systemd
 
-.PHONY: all build demo test deps vet fmt-check cross bench
+.PHONY: all build demo test deps vet fmt-check lint cross bench
 
 all: build
 
@@ -16,7 +16,7 @@ build:
 demo: deps build
 	./scripts/demo.sh
 
-test: deps vet fmt-check cross
+test: deps vet fmt-check lint cross
 	$(GO) test -race -count=1 ./...
 
 # bench measures the performance targets stated in bench/doc.go on this
@@ -40,6 +40,10 @@ cross:
 
 vet:
 	$(GO) vet ./...
+
+# lint runs staticcheck, pinned by the tool line in go.mod.
+lint:
+	$(GO) tool staticcheck ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -110,18 +110,6 @@ type series struct {
 	outLen   int
 }
 
-type coldstartResult struct {
-	series []*series
-	// socketRequest is one fresh connection, GET, answer, close, from
-	// the harness (no process start): what the daemon side costs a
-	// credential-process.
-	socketRequest summary
-	initTrace     []initLine
-	initTotal     time.Duration
-	floorInit     time.Duration
-	failureText   string
-}
-
 func (s *series) record(r spawned) {
 	s.wall = append(s.wall, r.wall)
 	s.cpu = append(s.cpu, time.Duration(r.ru.Utime.Nano()+r.ru.Stime.Nano()))

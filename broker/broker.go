@@ -22,8 +22,9 @@ import (
 	"github.com/credbroker/credbroker/profile"
 )
 
-// STS is the part of the STS client the broker calls: a 15-line fake
-// replaces it in tests. Credentials are passed per call as an option.
+// STS is the part of the STS client the broker calls, declared here so
+// that a fake (internal/fakests) replaces it in tests. Credentials are
+// passed per call as an option: the client has none of its own.
 type STS interface {
 	GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput, optFns ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error)
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
@@ -44,7 +45,7 @@ type Options struct {
 	Keys *keystore.Store
 	// NewSTS returns a client for a region and endpoint; nil means the
 	// real STS client (NewSTSClient).
-	NewSTS func(region string, ep profile.Endpoint) STS
+	NewSTS func(region string, ep profile.Endpoint) (STS, error)
 	// Codes supplies MFA codes; nil means seeds from the keystore, then
 	// Prompter.
 	Codes CodeSource
@@ -65,7 +66,7 @@ type Broker struct {
 	flights singleflight.Group
 	keys    *keystore.Store
 	cache   *cache.Store
-	newSTS  func(region string, ep profile.Endpoint) STS
+	newSTS  func(region string, ep profile.Endpoint) (STS, error)
 	codes   CodeSource
 	warn    func(string)
 	now     func() time.Time
@@ -84,7 +85,7 @@ func New(opts Options) (*Broker, error) {
 		b.warn = func(string) {}
 	}
 	if b.newSTS == nil {
-		b.newSTS = func(region string, ep profile.Endpoint) STS { return NewSTSClient(region, ep) }
+		b.newSTS = func(region string, ep profile.Endpoint) (STS, error) { return NewSTSClient(region, ep) }
 	}
 	b.cache = cache.New(sessionStore{opts.Keys}, b.now)
 	if b.codes == nil {
@@ -187,7 +188,10 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 	if err != nil {
 		return cache.Entry{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
 	}
-	client := b.newSTS(chain.Region, chain.Endpoint)
+	client, err := b.newSTS(chain.Region, chain.Endpoint)
+	if err != nil {
+		return cache.Entry{}, err
+	}
 	cur := cache.Entry{Credentials: cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}}
 	temporary := false
 	fp := fingerprint("key", key.AccessKeyID, chain.Region, chain.Endpoint.URL)
@@ -399,7 +403,11 @@ func (b *Broker) CheckKey(ctx context.Context, r *profile.Resolver, name string,
 	if err != nil {
 		return "", err
 	}
-	out, err := b.newSTS(region, ep).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{},
+	client, err := b.newSTS(region, ep)
+	if err != nil {
+		return "", err
+	}
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{},
 		signWith(cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}))
 	if err != nil {
 		return "", classify(err, "GetCallerIdentity", "", name, ep, false, false)

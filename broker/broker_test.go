@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	b, err := newServed(t, parse(t, testConfig), Options{
 		Keys:   h.keys,
-		NewSTS: func(string, profile.Endpoint) STS { return h.sts },
+		NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil },
 		Codes:  h.codes,
 		Warn:   func(s string) { h.warns = append(h.warns, s) },
 		Now:    func() time.Time { return *h.now },
@@ -125,7 +126,7 @@ func TestCacheSurvivesANewBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second process: a new Broker over the same keystore.
-	b2, err := newServed(t, h.b.r.Config, Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) STS { return h.sts }, Codes: h.codes, Now: func() time.Time { return *h.now }})
+	b2, err := newServed(t, h.b.r.Config, Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil }, Codes: h.codes, Now: func() time.Time { return *h.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func TestMFARequiredWithoutSeedOrTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := &fakests.STS{Now: time.Now}
-	b, err := newServed(t, parse(t, testConfig), Options{Keys: keys, NewSTS: func(string, profile.Endpoint) STS { return fake }})
+	b, err := newServed(t, parse(t, testConfig), Options{Keys: keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return fake, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestStoredSeedMakesFreshCodes(t *testing.T) {
 	now := time.Date(2026, 11, 27, 8, 0, 10, 0, time.UTC)
 	fake := &fakests.STS{Now: func() time.Time { return now }}
 	var waits []string
-	b, err := newServed(t, parse(t, testConfig), Options{Keys: keys, NewSTS: func(string, profile.Endpoint) STS { return fake },
+	b, err := newServed(t, parse(t, testConfig), Options{Keys: keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return fake, nil },
 		Now: func() time.Time { return now }, Warn: func(s string) { waits = append(waits, s) }})
 	if err != nil {
 		t.Fatal(err)
@@ -361,7 +362,7 @@ func TestClampWarning(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	cfg := testConfig + "[profile long]\nrole_arn = arn:aws:iam::210987654321:role/Long\nsource_profile = base\nduration_seconds = 14400\n"
-	b, err := newServed(t, parse(t, cfg), Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) STS { return h.sts }, Codes: h.codes,
+	b, err := newServed(t, parse(t, cfg), Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil }, Codes: h.codes,
 		Warn: func(s string) { h.warns = append(h.warns, s) }, Now: func() time.Time { return *h.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -417,7 +418,7 @@ func TestExpiredIntermediateKeepsTheMFASession(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	cfg := testConfig + "[profile deep]\nrole_arn = arn:aws:iam::210987654321:role/Deep\nsource_profile = prod\n"
-	b, err := newServed(t, parse(t, cfg), Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) STS { return h.sts }, Codes: h.codes, Now: func() time.Time { return *h.now }})
+	b, err := newServed(t, parse(t, cfg), Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil }, Codes: h.codes, Now: func() time.Time { return *h.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,4 +502,29 @@ func parse(t testing.TB, text string) *profile.Config {
 		t.Fatalf("ParseConfig: %v", err)
 	}
 	return cfg
+}
+
+func TestInventory(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if err := h.keys.Put(keystore.KindTOTPSeed, "base", []byte("JBSWY3DPEHPK3PXP")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Inventory(h.keys, h.b.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, p := range got {
+		lines = append(lines, fmt.Sprintf("%s|%s|%v|%s|%v", p.Name, p.KeyID, p.Seed, p.Chain.Describe(), p.Err))
+	}
+	want := []string{
+		"base|****************BBBB|true|session from its own key with MFA|<nil>",
+		"direct|****************DDDD|false|role arn:aws:iam::210987654321:role/Direct from its own key|<nil>",
+		"plain|****************PPPP|false|session from its own key|<nil>",
+		"prod||false|role arn:aws:iam::210987654321:role/Admin via base with MFA|<nil>",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Inventory:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
 }

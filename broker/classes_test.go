@@ -29,10 +29,10 @@ func sentinels(t *testing.T) map[string]error {
 		"broker.ErrRootKey": ErrRootKey, "broker.ErrInvalidRequest": ErrInvalidRequest,
 		"broker.ErrDaemonRunning": ErrDaemonRunning, "broker.ErrForbidden": ErrForbidden,
 		"broker.ErrMFAWait": ErrMFAWait, "broker.ErrBadRequest": ErrBadRequest,
-		"broker.ErrDamagedSeed": ErrDamagedSeed,
+		"broker.ErrDamagedSeed":     ErrDamagedSeed,
 		"profile.ErrUnknownProfile": profile.ErrUnknownProfile, "profile.ErrConfig": profile.ErrConfig,
 		"wire.ErrNoDaemon": wire.ErrNoDaemon, "wire.ErrForeignDaemon": wire.ErrForeignDaemon,
-		"wire.ErrUnsafeSocket": wire.ErrUnsafeSocket,
+		"wire.ErrUnsafeSocket":        wire.ErrUnsafeSocket,
 		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase,
 	}
 	found := map[string]error{}

@@ -2,7 +2,14 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,19 +29,55 @@ const (
 )
 
 // NewSTSClient returns the SDK's STS client for region, talking to ep (or
-// the SDK's regional endpoint when ep.URL is empty). It has no credentials
-// of its own: every call passes them with signWith.
-func NewSTSClient(region string, ep profile.Endpoint) *sts.Client {
+// the SDK's regional endpoint when ep.URL is empty), trusting the
+// certificates of ep.CABundle when it names one. It has no credentials of
+// its own: every call passes them with signWith.
+func NewSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(stsRequestTimeout).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = stsDialTimeout })
+	if ep.CABundle != "" {
+		roots, err := loadCABundle(ep.CABundle)
+		if err != nil {
+			return nil, err
+		}
+		httpClient = httpClient.WithTransportOptions(func(tr *http.Transport) {
+			if tr.TLSClientConfig == nil {
+				tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			tr.TLSClientConfig.RootCAs = roots
+		})
+	}
 	return sts.New(sts.Options{
 		Region:           region,
 		BaseEndpoint:     nilIfEmpty(ep.URL),
 		HTTPClient:       httpClient,
 		AppID:            "credbroker",
 		RetryMaxAttempts: stsMaxAttempts,
-	})
+	}), nil
+}
+
+// maxCABundle bounds what is read: a bundle of every public root is
+// about 200 KiB.
+const maxCABundle = 4 << 20
+
+// loadCABundle reads a PEM file of certificates, as the SDKs read
+// AWS_CA_BUNDLE: they replace the system's roots, not add to them.
+func loadCABundle(path string) (*x509.CertPool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &profile.ConfigError{Path: path, Msg: fmt.Sprintf("CA bundle (AWS_CA_BUNDLE or ca_bundle): %v", errors.Unwrap(err))}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCABundle))
+	if err != nil {
+		return nil, fmt.Errorf("read CA bundle %s: %w", path, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, &profile.ConfigError{Path: path, Msg: "CA bundle (AWS_CA_BUNDLE or ca_bundle) holds no PEM certificate"}
+	}
+	return pool, nil
 }
 
 // signWith makes one call use c.

@@ -77,7 +77,7 @@ func newDaemonHarness(t testing.TB, extraConfig string, opts ...func(*setup)) *d
 			t.Fatal(err)
 		}
 	}
-	bopts := broker.Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) broker.STS { return h.sts }}
+	bopts := broker.Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (broker.STS, error) { return h.sts, nil }}
 	switch {
 	case st.codes != nil:
 		bopts.Codes = st.codes
@@ -269,7 +269,7 @@ func refreshesAhead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if left := exp.Sub(time.Now()); left < 15*time.Minute {
+		if left := time.Until(exp); left < 15*time.Minute {
 			t.Fatalf("after %d min handed out credentials with %s left", step*7, left)
 		}
 		advance(7 * time.Minute)
@@ -922,7 +922,7 @@ func seedlessSessionIsKept(t *testing.T) {
 		}
 		out := decodeCreds(t, rec)
 		exp, _ := time.Parse(time.RFC3339, out.Expiration)
-		if left := exp.Sub(time.Now()); left < time.Minute {
+		if left := time.Until(exp); left < time.Minute {
 			t.Fatalf("after %d min handed out credentials with %s left", step*7, left)
 		}
 		advance(7 * time.Minute)

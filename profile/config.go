@@ -33,6 +33,8 @@ type Profile struct {
 	EndpointURL     string
 	// Services names a [services NAME] section with per-service endpoints.
 	Services string
+	// CABundle is ca_bundle: a PEM file of certificates to trust.
+	CABundle string
 	// IgnoreConfiguredEndpointURLs is ignore_configured_endpoint_urls;
 	// IgnoreSet says the key was written at all.
 	IgnoreConfiguredEndpointURLs bool
@@ -128,10 +130,11 @@ func LoadConfig(path string) (*Config, error) {
 
 var (
 	// Validation patterns from the STS API reference (AssumeRole,
-	// GetSessionToken request parameters).
-	// Lengths are checked apart (lengthIn): a bounded repeat such as
-	// {1,512} compiles into a large program, which would cost every
-	// credbroker process a millisecond at start.
+	// GetSessionToken request parameters). They are compiled when
+	// credbroker-cli starts (the small credbroker program does not link
+	// this package), so lengths are checked apart (lengthIn): a bounded
+	// repeat such as {1,512} compiles into a large program that would cost
+	// every command a millisecond; the account's {12} is small.
 	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	mfaSerialPattern   = regexp.MustCompile(`^[\w+=/:,.@-]+$`)
 	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
@@ -307,6 +310,8 @@ func (p *Profile) set(key, value string, line int) error {
 		p.EndpointURL = value
 	case "services":
 		p.Services = value
+	case "ca_bundle":
+		p.CABundle = value
 	case "ignore_configured_endpoint_urls":
 		b, err := strconv.ParseBool(value)
 		if err != nil {

@@ -273,3 +273,26 @@ source_profile = plain
 		t.Errorf("bad env endpoint: err = %v", err)
 	}
 }
+
+func TestCABundleResolution(t *testing.T) {
+	t.Parallel()
+	text := "[profile a]\nca_bundle = /etc/ssl/a.pem\n[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = a\n"
+	for _, tc := range []struct {
+		name, profile, env, want string
+	}{
+		{"profile's own", "a", "", "/etc/ssl/a.pem"},
+		{"environment wins", "a", "/env.pem", "/env.pem"},
+		{"not from the source profile", "r", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := resolver(t, text, []string{"a"}, map[string]string{"AWS_CA_BUNDLE": tc.env})
+			chain, err := r.Resolve(tc.profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if chain.Endpoint.CABundle != tc.want {
+				t.Errorf("CABundle = %q, want %q", chain.Endpoint.CABundle, tc.want)
+			}
+		})
+	}
+}

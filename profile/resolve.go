@@ -74,6 +74,10 @@ type Endpoint struct {
 	URL string
 	// Source says where URL came from, for messages.
 	Source string
+	// CABundle is a PEM file of the certificates to trust for it instead
+	// of the system's (AWS_CA_BUNDLE, else the profile's ca_bundle, as
+	// the AWS SDKs read them); "" for the system's.
+	CABundle string
 }
 
 func (e Endpoint) String() string {
@@ -164,6 +168,7 @@ func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 	if chain.Endpoint, err = r.endpoint(path); err != nil {
 		return nil, err
 	}
+	chain.Endpoint.CABundle = r.caBundle(name)
 
 	// GetSessionToken starts the chain when there is an MFA device (its
 	// session carries aws:MultiFactorAuthPresent into AssumeRole) or when
@@ -358,5 +363,39 @@ func (r *Resolver) Locate(profile string) (string, Endpoint, error) {
 	}
 	region = firstNonEmpty(region, r.Getenv("AWS_REGION"), r.Getenv("AWS_DEFAULT_REGION"), defaultRegion)
 	ep, err := r.endpoint([]string{profile})
+	ep.CABundle = r.caBundle(profile)
 	return region, ep, err
+}
+
+// Describe says in a few words how the chain's credentials are made, e.g.
+// "role arn:aws:iam::210987654321:role/Admin via base with MFA".
+func (c *RoleChain) Describe() string {
+	var b strings.Builder
+	if len(c.Steps) == 0 {
+		b.WriteString("session from its own key")
+	} else {
+		b.WriteString("role " + c.Steps[len(c.Steps)-1].RoleARN)
+		if c.Source == c.Profile {
+			b.WriteString(" from its own key")
+		} else {
+			b.WriteString(" via " + c.Path[1])
+		}
+	}
+	if c.MFASerial != "" {
+		b.WriteString(" with MFA")
+	}
+	return b.String()
+}
+
+// caBundle is the CA bundle a profile's SDK would use: AWS_CA_BUNDLE, else
+// the profile's own ca_bundle (botocore reads it from the profile in use,
+// not from its source_profile).
+func (r *Resolver) caBundle(name string) string {
+	if v := r.Getenv("AWS_CA_BUNDLE"); v != "" {
+		return v
+	}
+	if p := r.Config.Profiles[name]; p != nil {
+		return p.CABundle
+	}
+	return ""
 }

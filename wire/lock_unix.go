@@ -43,7 +43,9 @@ func LockFile(ctx context.Context, path string) (unlock func(), err error) {
 		}
 		return func() { f.Close() }, nil
 	case <-ctx.Done():
-		// Closing the file ends the pending flock's claim.
+		// close(2) does not interrupt a flock(2) waiting on the file: it
+		// goes on in the background, and when it is granted, closing the
+		// file releases the lock at once.
 		go func() { <-done; f.Close() }()
 		return nil, ctx.Err()
 	}

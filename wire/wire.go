@@ -1,30 +1,3 @@
-// Package wire is the daemon's protocol as a client sees it — socket
-// paths, endpoints, the error body — and the small HTTP/1.1 client that
-// speaks it, plus Front, the `credbroker` program that answers a warm
-// credential_process with it.
-//
-// # Why a package of its own
-//
-// Every credential_process call is a new process, and Go initialises every
-// package linked into a binary before main runs: the AWS SDK, the keyring
-// libraries and the service manager cost a few milliseconds and thousands
-// of page faults even when unused. This package imports only the standard
-// library (and not net/http), so that the `credbroker` binary built on it
-// starts almost as fast as a program that prints fixed text. Everything
-// else (prompts, starting a daemon, every other command) is done by
-// credbroker-cli, which Front runs in its place.
-//
-// # Whom it talks to
-//
-// Do sends nothing to a server that runs as another user than the caller
-// or root (read on Linux from the socket with SO_PEERCRED), except on the
-// system daemon's socket: credentials from such a server could be anyone's,
-// and an MFA code sent to it would be someone else's to use.
-//
-// # What it never does
-//
-// It never writes credentials anywhere but the stdout it is given, and
-// never logs.
 package wire
 
 import (
@@ -157,7 +130,9 @@ func (e *systemDeniedError) Error() string {
 }
 
 // Hint says what to do about it.
-func (e *systemDeniedError) Hint() string { return "ask to be added to its group (" + SystemGroup + ")" }
+func (e *systemDeniedError) Hint() string {
+	return "ask to be added to its group (" + SystemGroup + ")"
+}
 
 func (e *systemDeniedError) Unwrap() error { return e.err }
 

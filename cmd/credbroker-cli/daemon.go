@@ -127,11 +127,11 @@ func unlockKeystore(keys *keystore.Store) error {
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		if _, err := keys.Get(it.Kind, it.Name); err != nil && !errors.Is(err, keystore.ErrNotFound) {
-			return err
-		}
+	if len(items) == 0 {
 		return nil
+	}
+	if _, err := keys.Get(items[0].Kind, items[0].Name); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		return err
 	}
 	return nil
 }

@@ -5,27 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"regexp"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
-	"github.com/credbroker/credbroker/profile"
-)
-
-var (
-	// Long-lived IAM user keys start AKIA; ASIA keys are temporary and
-	// need a session token. Secret keys are 40 characters of base64.
-	accessKeyIDPattern = regexp.MustCompile(`^AKIA[A-Z0-9]{16}$`)
-	secretKeyPattern   = regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`)
 )
 
 func newAddCmd(a *app) *cobra.Command {
@@ -111,68 +101,7 @@ func (a *app) readAccessKey(fromEnv bool) (keystore.AccessKey, error) {
 		k.AccessKeyID, k.SecretAccessKey = lines[0], lines[1]
 	}
 	k.AccessKeyID, k.SecretAccessKey = strings.TrimSpace(k.AccessKeyID), strings.TrimSpace(k.SecretAccessKey)
-	if strings.HasPrefix(k.AccessKeyID, "ASIA") {
-		return k, errors.New("access key id starts with ASIA: that is a temporary key; store a long-lived IAM user key (AKIA...)")
-	}
-	if !accessKeyIDPattern.MatchString(k.AccessKeyID) {
-		return k, badKeyIDError(k)
-	}
-	if !secretKeyPattern.MatchString(k.SecretAccessKey) {
-		// Never echo the secret, not even part of it.
-		return k, fmt.Errorf("the secret access key is not 40 characters of letters, digits, / and + (got %d characters)", len(k.SecretAccessKey))
-	}
-	return k, nil
-}
-
-// badKeyIDError says what is wrong with k's access key id. The id is
-// quoted only when it has the form of an access key id (capitals and
-// digits, 16 to 32 of them: an id of another kind, or mistyped): anything
-// else may be the secret, pasted first by mistake, and not one character
-// of it is repeated, only its length and what it starts with.
-func badKeyIDError(k keystore.AccessKey) error {
-	const want = "is not an IAM access key id (AKIA followed by 16 capital letters and digits)"
-	id := k.AccessKeyID
-	if looksLikeKeyID(id) {
-		return fmt.Errorf("%q %s", id, want)
-	}
-	if id == "" {
-		return errors.New("the access key id is empty")
-	}
-	msg := fmt.Sprintf("the access key id given (%d characters, starting with %s; not shown, in case it is a secret) %s", len(id), charClass(id[0]), want)
-	if accessKeyIDPattern.MatchString(k.SecretAccessKey) {
-		msg += "; the key id and the secret look swapped: give the key id first"
-	}
-	return errors.New(msg)
-}
-
-// looksLikeKeyID reports whether s has the form of an access key id of
-// any kind, ^[A-Z0-9]{16,32}$ (AWS issues 20 capitals and digits). No
-// regexp: a bounded repeat costs its compilation in every process start.
-func looksLikeKeyID(s string) bool {
-	if len(s) < 16 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// charClass names the kind of character c is, in words.
-func charClass(c byte) string {
-	switch {
-	case c >= 'A' && c <= 'Z':
-		return "a capital letter"
-	case c >= 'a' && c <= 'z':
-		return "a lowercase letter"
-	case c >= '0' && c <= '9':
-		return "a digit"
-	case c == '/' || c == '+':
-		return "/ or +"
-	}
-	return "another character"
+	return k, k.Validate()
 }
 
 // readLines reads up to n non-empty lines of at most 4 KiB in all.
@@ -205,81 +134,34 @@ func newListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, _ := a.config()
-			keys, err := a.keystore()
+			keys, _ := a.keystore()
+			profiles, err := broker.Inventory(keys, r)
 			if err != nil {
 				return err
-			}
-			items, err := keys.List()
-			if err != nil {
-				return err
-			}
-			has := map[keystore.Kind]map[string]bool{}
-			for _, it := range items {
-				if has[it.Kind] == nil {
-					has[it.Kind] = map[string]bool{}
-				}
-				has[it.Kind][it.Name] = true
-			}
-			names := map[string]bool{}
-			for n := range cfg.Profiles {
-				names[n] = true
-			}
-			for n := range has[keystore.KindAccessKey] {
-				names[n] = true
-			}
-			for n := range has[keystore.KindTOTPSeed] {
-				names[n] = true
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "PROFILE\tACCESS KEY\tTOTP SEED\tCREDENTIALS")
-			for _, n := range slices.Sorted(maps.Keys(names)) {
-				keyCol := "-"
-				if has[keystore.KindAccessKey][n] {
-					k, err := keys.AccessKey(n)
-					if err != nil {
-						return err
-					}
-					keyCol = cache.LastFour(k.AccessKeyID)
+			for _, p := range profiles {
+				seed, how := "-", "error: "
+				if p.Seed {
+					seed = "stored"
 				}
-				seedCol := "-"
-				if has[keystore.KindTOTPSeed][n] {
-					seedCol = "stored"
+				if p.Err != nil {
+					how += p.Err.Error()
+				} else {
+					how = p.Chain.Describe()
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n, keyCol, seedCol, describeProfile(r, n))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, dash(p.KeyID), seed, how)
 			}
 			if err := w.Flush(); err != nil {
 				return err
 			}
-			if len(names) == 0 {
-				fmt.Fprintf(a.stderr, "credbroker: no profiles yet: run credbroker add PROFILE, and describe roles in %s\n", cfg.Path)
+			if len(profiles) == 0 {
+				fmt.Fprintf(a.stderr, "credbroker: no profiles yet: run credbroker add PROFILE, and describe roles in %s\n", r.Config.Path)
 			}
 			return nil
 		},
 	}
-}
-
-// describeProfile says in a few words how a profile's credentials are made.
-func describeProfile(r *profile.Resolver, name string) string {
-	chain, err := r.Resolve(name)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	var b strings.Builder
-	if len(chain.Steps) == 0 {
-		b.WriteString("session from its own key")
-	} else {
-		b.WriteString("role " + chain.Steps[len(chain.Steps)-1].RoleARN)
-		if chain.Source == name {
-			b.WriteString(" from its own key")
-		} else {
-			b.WriteString(" via " + chain.Path[1])
-		}
-	}
-	if chain.MFASerial != "" {
-		b.WriteString(" with MFA")
-	}
-	return b.String()
 }
 
 func newRemoveCmd(a *app) *cobra.Command {

@@ -1,0 +1,61 @@
+package broker
+
+import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/credbroker/credbroker/cache"
+	"github.com/credbroker/credbroker/profile"
+)
+
+// TestCABundle: an STS endpoint whose certificate only a CA bundle vouches
+// for (a TLS-inspecting proxy, a private endpoint) is reached with
+// AWS_CA_BUNDLE's certificates and refused without them, as the SDKs do.
+func TestCABundle(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/alice</Arn><UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.pem")
+	if err := os.WriteFile(empty, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	call := func(ep profile.Endpoint) error {
+		c, err := NewSTSClient("us-east-1", ep)
+		if err != nil {
+			return err
+		}
+		_, err = c.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{},
+			signWith(cache.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: strings.Repeat("s", 40)}))
+		return err
+	}
+	if err := call(profile.Endpoint{URL: srv.URL, CABundle: bundle}); err != nil {
+		t.Errorf("with the bundle: %v", err)
+	}
+	if err := call(profile.Endpoint{URL: srv.URL}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without the bundle: %v, want a certificate error", err)
+	}
+	for _, bad := range []string{empty, filepath.Join(dir, "missing.pem")} {
+		if err := call(profile.Endpoint{URL: srv.URL, CABundle: bad}); !errors.Is(err, profile.ErrConfig) || !strings.Contains(err.Error(), bad) {
+			t.Errorf("bundle %s: %v, want a config error naming it", bad, err)
+		}
+	}
+}

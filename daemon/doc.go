@@ -1,0 +1,44 @@
+// Package daemon serves temporary credentials over a Unix socket, from
+// memory, to every local caller its access rules allow.
+//
+// # Rooms
+//
+//   - daemon.go: options, the served config snapshot, Serve.
+//   - handlers.go: the HTTP API (/v1: credentials, mfa, forget, status,
+//     health), authorisation and audit of each request, error answers
+//     (status, code and hint from package broker's error table).
+//   - serve.go: the serving rules: fresh credentials from memory, one
+//     refresh however many callers wait, still-usable credentials while STS
+//     is in trouble, never expired ones.
+//   - refresh.go: the refresh-ahead scheduler and backoff.
+//   - mfagate.go: one submitted MFA code per device at a time, and none
+//     within a TOTP step of a refused one.
+//   - reload.go: config reloads, swapped as one snapshot.
+//   - access.go: [access NAME] rules (an explicit deny wins, then an
+//     allow, else deny; the daemon's own user may have what no rule denies).
+//   - audit.go: the audit log (JSON lines, never a secret).
+//   - conn.go, listen_unix.go, http.go: peer credentials per connection,
+//     connection limits, the socket, JSON answers.
+//
+// # Promises
+//
+// One refresh runs per profile however many callers wait (singleflight,
+// and the broker's per chain step below it), and a caller that gives up
+// does not cancel it. A scheduler renews credentials at 75 to 90 % of the
+// time they stay fresh, with jitter, so nothing handed out has less than
+// the refresh margin left while STS is healthy; STS trouble is retried with
+// exponential backoff and jitter while still-usable credentials are
+// served; a refused MFA code stops everything until a human acts. The
+// config served from (profiles, resolver, access rules) is one snapshot,
+// swapped whole by a reload that succeeded.
+//
+// # Concurrency
+//
+// A Daemon and an AuditLog are safe for concurrent use.
+//
+// # What it never does
+//
+// It never writes a secret to its log, the audit log or an error answer,
+// never hands out the long-lived key, never hands out expired
+// credentials, and never answers a caller the kernel cannot identify.
+package daemon
