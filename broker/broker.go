@@ -44,7 +44,7 @@ type CodeSource interface {
 type Options struct {
 	Keys *keystore.Store
 	// NewSTS returns a client for a region and endpoint; nil means the
-	// real STS client (NewSTSClient).
+	// real STS client (newSTSClient).
 	NewSTS func(region string, ep profile.Endpoint) (STS, error)
 	// Codes supplies MFA codes; nil means seeds from the keystore, then
 	// Prompter.
@@ -85,7 +85,7 @@ func New(opts Options) (*Broker, error) {
 		b.warn = func(string) {}
 	}
 	if b.newSTS == nil {
-		b.newSTS = func(region string, ep profile.Endpoint) (STS, error) { return NewSTSClient(region, ep) }
+		b.newSTS = func(region string, ep profile.Endpoint) (STS, error) { return newSTSClient(region, ep) }
 	}
 	b.cache = cache.New(sessionStore{opts.Keys}, b.now)
 	if b.codes == nil {

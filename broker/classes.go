@@ -162,19 +162,9 @@ func ClassOf(err error) Class {
 	return internalClass
 }
 
-// ClassByCode returns the class answered with code.
-func ClassByCode(code wire.Code) (Class, bool) {
-	for _, c := range Classes {
-		if c.Code == code {
-			return c, true
-		}
-	}
-	return internalClass, code == wire.CodeInternal
-}
-
-// Hinted is an error that knows the command or check that fixes it, apart
+// hinted is an error that knows the command or check that fixes it, apart
 // from its message (which never carries the hint).
-type Hinted interface {
+type hinted interface {
 	error
 	Hint() string
 }
@@ -190,7 +180,7 @@ func Explain(err error) (msg, hint string, code wire.Code) {
 	}
 	c := ClassOf(err)
 	hint = c.Hint(err)
-	var h Hinted
+	var h hinted
 	if errors.As(err, &h) && h.Hint() != "" {
 		hint = h.Hint()
 	}

@@ -28,11 +28,11 @@ const (
 	stsMaxAttempts    = 3
 )
 
-// NewSTSClient returns the SDK's STS client for region, talking to ep (or
+// newSTSClient returns the SDK's STS client for region, talking to ep (or
 // the SDK's regional endpoint when ep.URL is empty), trusting the
 // certificates of ep.CABundle when it names one. It has no credentials of
 // its own: every call passes them with signWith.
-func NewSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
+func newSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(stsRequestTimeout).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = stsDialTimeout })

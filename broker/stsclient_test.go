@@ -39,7 +39,7 @@ func TestCABundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	call := func(ep profile.Endpoint) error {
-		c, err := NewSTSClient("us-east-1", ep)
+		c, err := newSTSClient("us-east-1", ep)
 		if err != nil {
 			return err
 		}

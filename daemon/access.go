@@ -11,14 +11,14 @@ import (
 	"github.com/credbroker/credbroker/profile"
 )
 
-// Access decides which local account may fetch which profile: an explicit
+// accessRules decides which local account may fetch which profile: an explicit
 // deny wins, then an allow, else deny, as IAM evaluates policies. The
 // daemon's own user is allowed unless a rule denies it; nobody else is
 // allowed without a rule.
 //
 // Beware granting uid or gid 65534: the kernel reports callers from a user
 // namespace it cannot map with that overflow id, the same as nobody's.
-type Access struct {
+type accessRules struct {
 	owner uint32
 	rules []compiledRule
 }
@@ -37,8 +37,8 @@ type NameLookup struct {
 	Group func(name string) (uint32, error)
 }
 
-// SystemLookup resolves names with os/user.
-var SystemLookup = NameLookup{
+// systemLookup resolves names with os/user.
+var systemLookup = NameLookup{
 	User: func(name string) (uint32, error) {
 		u, err := user.Lookup(name)
 		if err != nil {
@@ -57,11 +57,11 @@ var SystemLookup = NameLookup{
 	},
 }
 
-// NewAccess compiles rules for a daemon running as owner. Names are
+// newAccess compiles rules for a daemon running as owner. Names are
 // resolved once, here: an unknown user or group is an error naming the
 // rule's line.
-func NewAccess(cfg *profile.Config, owner uint32, lookup NameLookup) (*Access, error) {
-	a := &Access{owner: owner}
+func newAccess(cfg *profile.Config, owner uint32, lookup NameLookup) (*accessRules, error) {
+	a := &accessRules{owner: owner}
 	for _, r := range cfg.Access {
 		c := compiledRule{name: r.Name, deny: r.Deny, uids: map[uint32]bool{}, gids: map[uint32]bool{}, profiles: r.Profiles}
 		for _, u := range r.Users {
@@ -94,7 +94,7 @@ func resolveID(s string, lookup func(string) (uint32, error)) (uint32, error) {
 }
 
 // Decide says whether peer may fetch profile, and why.
-func (a *Access) Decide(peer peercred.Peer, profile string) (allow bool, reason string) {
+func (a *accessRules) Decide(peer peercred.Peer, profile string) (allow bool, reason string) {
 	allowedBy := ""
 	for _, r := range a.rules {
 		match := r.matches(peer, profile)

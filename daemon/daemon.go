@@ -71,7 +71,7 @@ type Options struct {
 type snapshot struct {
 	cfg      *profile.Config
 	resolver *profile.Resolver
-	access   *Access
+	access   *accessRules
 }
 
 // Daemon answers credential requests over a Unix socket from memory,
@@ -117,7 +117,7 @@ func New(opts Options) (*Daemon, error) {
 		d.opts.ActiveFor = defaultActiveFor
 	}
 	if d.opts.Lookup.User == nil {
-		d.opts.Lookup = SystemLookup
+		d.opts.Lookup = systemLookup
 	}
 	snap, err := d.newSnapshot(opts.Config)
 	if err != nil {
@@ -130,7 +130,7 @@ func New(opts Options) (*Daemon, error) {
 
 // newSnapshot compiles cfg into what the daemon serves from.
 func (d *Daemon) newSnapshot(cfg *profile.Config) (*snapshot, error) {
-	access, err := NewAccess(cfg, d.opts.Owner, d.opts.Lookup)
+	access, err := newAccess(cfg, d.opts.Owner, d.opts.Lookup)
 	if err != nil {
 		return nil, err
 	}

@@ -882,7 +882,7 @@ func TestAccessDenyByGroupHoldsWhenGroupsAreUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAccess(cfg, 0, NameLookup{})
+	a, err := newAccess(cfg, 0, NameLookup{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 // RequestTimeout bounds one request: a refresh with a slow STS (the daemon
 // gives one 45 s), never a human (MFA codes are asked by the client before
 // it calls).
-const RequestTimeout = 90 * time.Second
+const requestTimeout = 90 * time.Second
 
 // defaultStartWait is how long a daemon started on demand has to answer:
 // it opens its keyring and socket in milliseconds, but a loaded machine
@@ -78,7 +78,7 @@ func (c *Client) Health(ctx context.Context) error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
-	timeout := RequestTimeout
+	timeout := requestTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
 	}
@@ -114,7 +114,7 @@ func (c *Client) EnsureDaemon(ctx context.Context, start func() (<-chan error, e
 	if err := c.Health(ctx); !errors.Is(err, ErrNoDaemon) {
 		return err
 	}
-	unlock, err := LockFile(ctx, filepath.Join(filepath.Dir(c.Socket), "autostart.lock"))
+	unlock, err := lockFile(ctx, filepath.Join(filepath.Dir(c.Socket), "autostart.lock"))
 	if err != nil {
 		return fmt.Errorf("start a daemon on %s: %w", c.Socket, err)
 	}
@@ -161,7 +161,7 @@ func (c *Client) PromptLock(ctx context.Context) (unlock func(), err error) {
 	if dir == "" {
 		dir = filepath.Dir(c.Socket)
 	}
-	unlock, err = LockFile(ctx, filepath.Join(dir, "prompt.lock"))
+	unlock, err = lockFile(ctx, filepath.Join(dir, "prompt.lock"))
 	if err != nil {
 		return nil, fmt.Errorf("wait for other prompts for an MFA code: %w", err)
 	}

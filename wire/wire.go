@@ -59,9 +59,9 @@ const maxAnswer = 1 << 20
 // of its choosing and collect the MFA codes sent to it.
 var ErrForeignDaemon = errors.New("the socket is served by another user")
 
-// SystemGroup is the group whose members may use the system daemon (the
+// systemGroup is the group whose members may use the system daemon (the
 // service's socket_group).
-const SystemGroup = "credbroker"
+const systemGroup = "credbroker"
 
 // Do makes one request to the daemon on socket and returns the answer's
 // status and body. It speaks the least HTTP/1.1 the daemon needs (one
@@ -131,7 +131,7 @@ func (e *systemDeniedError) Error() string {
 
 // Hint says what to do about it.
 func (e *systemDeniedError) Hint() string {
-	return "ask to be added to its group (" + SystemGroup + ")"
+	return "ask to be added to its group (" + systemGroup + ")"
 }
 
 func (e *systemDeniedError) Unwrap() error { return e.err }

@@ -217,6 +217,7 @@ func cmdOutage(ts *testscript.TestScript, neg bool, args []string) {
 	pid := st.PID
 
 	set("503", 30*time.Second)
+	p.Reset()
 	served := 0
 	for time.Until(exp) > 4*time.Second {
 		if time.Until(exp) < 15*time.Second {
@@ -235,7 +236,15 @@ func cmdOutage(ts *testscript.TestScript, neg bool, args []string) {
 		served++
 		time.Sleep(time.Second)
 	}
-	ts.Logf("outage: the cached credentials were served %d times while STS failed", served)
+	// About 25 one-second rounds fit between the first issue and 4 s
+	// before expiry; a daemon that stopped serving would have failed one.
+	// The daemon went back to STS (and failed) in that time: it was not
+	// simply idle.
+	attempts := p.Count("GetSessionToken")
+	if served < 15 || attempts < 1 {
+		ts.Fatalf("during the outage: served %d times (want at least 15), %d attempts at STS (want at least 1)", served, attempts)
+	}
+	ts.Logf("outage: the cached credentials were served %d times while STS failed %d attempts", served, attempts)
 
 	time.Sleep(time.Until(exp) + time.Second)
 	out, stderr, err := credentialProcess(ts, profile)

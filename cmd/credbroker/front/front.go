@@ -32,9 +32,9 @@ import (
 	"github.com/credbroker/credbroker/wire"
 )
 
-// CLIName is the full command-line program Main runs for everything but a
+// cliName is the full command-line program Main runs for everything but a
 // warm credential_process; it is installed next to credbroker.
-const CLIName = "credbroker-cli"
+const cliName = "credbroker-cli"
 
 // fastTimeout bounds the fast path. A daemon answers from memory in
 // microseconds, or after one refresh on a cold cache; if even that takes
@@ -112,9 +112,9 @@ func cliPath() (string, error) {
 	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
 	}
-	path := filepath.Join(filepath.Dir(exe), CLIName+exeSuffix)
+	path := filepath.Join(filepath.Dir(exe), cliName+exeSuffix)
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("%s is missing next to %s: install both programs (go install github.com/credbroker/credbroker/cmd/...)", CLIName, exe)
+		return "", fmt.Errorf("%s is missing next to %s: install both programs (go install github.com/credbroker/credbroker/cmd/...)", cliName, exe)
 	}
 	return path, nil
 }
