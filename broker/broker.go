@@ -317,6 +317,29 @@ func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, 
 	return e, nil
 }
 
+// ChainID names everything the credentials of chain depend on except the
+// key itself: its steps and where they are made. Two callers whose
+// settings resolve a profile to one ChainID may share its credentials;
+// two with different ones never do.
+func ChainID(chain *profile.RoleChain) string {
+	parts := []string{chain.Source, chain.MFASerial, strconv.FormatBool(chain.SessionToken),
+		strconv.Itoa(int(chain.SessionDuration.Seconds())), trustDomain(chain), chain.Endpoint.CABundle}
+	for _, st := range chain.Steps {
+		parts = append(parts, st.Profile, st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())))
+	}
+	return fingerprint(parts...)
+}
+
+// trustDomain is where credentials made for chain are valid: a custom
+// endpoint is a domain of its own; the SDK's regional endpoints are one
+// per region for now.
+func trustDomain(chain *profile.RoleChain) string {
+	if chain.Endpoint.URL != "" {
+		return "endpoint:" + chain.Endpoint.URL
+	}
+	return "region:" + chain.Region
+}
+
 // fingerprint hashes what produced a cache entry; it names no secret.
 func fingerprint(parts ...string) string {
 	h := sha256.New()

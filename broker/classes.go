@@ -134,8 +134,12 @@ var Classes = []Class{
 		}
 		return "store it again: credbroker totp add PROFILE"
 	}},
+	{keystore.ErrPassphraseRequired, wire.CodePassphrase, http.StatusUnauthorized, RetryHuman, "locked",
+		hint("run: credbroker unlock (it asks for the keyring's passphrase), or set CREDBROKER_FILE_PASSPHRASE for scripts")},
 	{keystore.ErrWrongPassphrase, wire.CodeKeyring, http.StatusInternalServerError, RetryBackoff, "retrying",
 		hint("check CREDBROKER_FILE_PASSPHRASE")},
+	{ErrKeyringMismatch, wire.CodeKeyringMismatch, http.StatusConflict, RetryNever, "error",
+		hint("unset CREDBROKER_SOCKET (each keyring gets a daemon of its own), or run: credbroker daemon restart")},
 	{ErrBadRequest, wire.CodeBadRequest, http.StatusBadRequest, RetryNever, "error", hint("")},
 	{wire.ErrNoDaemon, wire.CodeNoDaemon, http.StatusServiceUnavailable, RetryBackoff, "error",
 		hint("start it with credbroker daemon (or credbroker service install --user), or unset CREDBROKER_NO_AUTOSTART")},

@@ -29,11 +29,11 @@ func sentinels(t *testing.T) map[string]error {
 		"broker.ErrRootKey": ErrRootKey, "broker.ErrInvalidRequest": ErrInvalidRequest,
 		"broker.ErrDaemonRunning": ErrDaemonRunning, "broker.ErrForbidden": ErrForbidden,
 		"broker.ErrMFAWait": ErrMFAWait, "broker.ErrBadRequest": ErrBadRequest,
-		"broker.ErrDamagedSeed":     ErrDamagedSeed,
+		"broker.ErrDamagedSeed": ErrDamagedSeed, "broker.ErrKeyringMismatch": ErrKeyringMismatch,
 		"profile.ErrUnknownProfile": profile.ErrUnknownProfile, "profile.ErrConfig": profile.ErrConfig,
 		"wire.ErrNoDaemon": wire.ErrNoDaemon, "wire.ErrForeignDaemon": wire.ErrForeignDaemon,
 		"wire.ErrUnsafeSocket":        wire.ErrUnsafeSocket,
-		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase,
+		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase, "keystore.ErrPassphraseRequired": keystore.ErrPassphraseRequired,
 	}
 	found := map[string]error{}
 	for _, dir := range []string{".", "../profile", "../wire"} {
@@ -73,6 +73,7 @@ func sentinels(t *testing.T) map[string]error {
 		}
 	}
 	found["keystore.ErrWrongPassphrase"] = keystore.ErrWrongPassphrase
+	found["keystore.ErrPassphraseRequired"] = keystore.ErrPassphraseRequired
 	for k := range known {
 		if _, ok := found[k]; !ok {
 			t.Errorf("%s is no longer declared: drop it from this test", k)

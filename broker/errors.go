@@ -58,6 +58,9 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrDamagedSeed: a stored TOTP seed no longer parses.
 	ErrDamagedSeed = errors.New("damaged totp seed")
+	// ErrKeyringMismatch: a caller's keyring settings choose another
+	// keyring than the daemon it asked serves.
+	ErrKeyringMismatch = errors.New("keyring mismatch")
 )
 
 // MFAError: a chain needs an MFA code that could not be had (no seed and

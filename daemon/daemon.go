@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/profile"
 )
 
@@ -41,6 +42,9 @@ const (
 // Options configure a Daemon.
 type Options struct {
 	Broker *broker.Broker
+	// Keys is the broker's keystore: POST /v1/unlock gives it the file
+	// keyring's passphrase.
+	Keys   *keystore.Store
 	Config *profile.Config
 	// Getenv is the environment profiles are resolved with (region,
 	// endpoints); nil is none.
@@ -51,9 +55,13 @@ type Options struct {
 	ConfigPath string
 	// Socket is the socket path; System makes it 0660 for SocketGroup.
 	Socket string
-	System bool
-	Audit  *AuditLog
-	Logger *slog.Logger
+	// KeyringID names the keyring the daemon serves (wire.KeyringID of
+	// its own settings): a caller of its own user whose settings choose
+	// another is told so.
+	KeyringID string
+	System    bool
+	Audit     *AuditLog
+	Logger    *slog.Logger
 	// Owner is the daemon's uid: allowed everything no rule denies.
 	Owner  uint32
 	Lookup NameLookup
@@ -98,7 +106,10 @@ type Daemon struct {
 	hadConfigFile atomic.Bool
 	reloadMu      sync.Mutex
 
-	gate mfaGate
+	gate    mfaGate
+	callers *callers
+	// stop ends Serve (POST /v1/stop); set by Serve.
+	stop atomic.Pointer[context.CancelFunc]
 }
 
 // New checks opts and compiles the access rules.
@@ -106,7 +117,7 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Broker == nil || opts.Config == nil {
 		return nil, errors.New("daemon needs a broker and a config")
 	}
-	d := &Daemon{opts: opts, b: opts.Broker, log: opts.Logger, jitter: opts.Jitter, gate: newMFAGate()}
+	d := &Daemon{opts: opts, b: opts.Broker, log: opts.Logger, jitter: opts.Jitter, gate: newMFAGate(), callers: newCallers()}
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -140,6 +151,9 @@ func (d *Daemon) newSnapshot(cfg *profile.Config) (*snapshot, error) {
 // Serve listens on the socket and answers until ctx is done, then shuts
 // down gracefully.
 func (d *Daemon) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.stop.Store(&cancel)
 	ln, err := listenUnix(d.opts.Socket, d.opts.System, d.snap.Load().cfg.Daemon.SocketGroup)
 	if err != nil {
 		return err

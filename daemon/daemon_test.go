@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,19 @@ func newDaemonHarness(t testing.TB, extraConfig string, opts ...func(*setup)) *d
 		audit.Close()
 	})
 	return h
+}
+
+// resolved resolves name as a request without caller settings is.
+func (h *daemonHarness) resolved(t testing.TB, name string) resolution {
+	t.Helper()
+	rs, err := h.d.resolve(&peerInfo{peer: alice}, url.Values{"profile": {name}}, name)
+	if err == nil {
+		err = rs.err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }
 
 // logCounter is a slog handler counting the records with one message.
@@ -520,7 +534,7 @@ func callerGivingUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := h.d.credentials(ctx, "plain")
+		_, err := h.d.credentials(ctx, h.resolved(t, "plain"))
 		done <- err
 	}()
 	synctest.Wait() // the refresh is under way, the caller waits for it
@@ -531,7 +545,7 @@ func callerGivingUp(t *testing.T) {
 	close(release)
 	synctest.Wait()
 	// The refresh finished for the next caller without a second call.
-	if _, err := h.d.credentials(context.Background(), "plain"); err != nil {
+	if _, err := h.d.credentials(context.Background(), h.resolved(t, "plain")); err != nil {
 		t.Fatal(err)
 	}
 	if h.sts.Ops() != "GetSessionToken" {
@@ -784,7 +798,7 @@ func resetDropsRefreshInFlight(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = h.d.credentials(context.Background(), "plain")
+		_, _ = h.d.credentials(context.Background(), h.resolved(t, "plain"))
 	}()
 	synctest.Wait() // the old key's call is out
 	// The key is replaced and the daemon told, while the old call is out.
@@ -871,9 +885,12 @@ func TestDaemonUnknownProfiles(t *testing.T) {
 	if rec := h2.call(bob, http.MethodPost, "/v1/mfa", `{"profile":"ghost","code":"123456"}`); rec.Code != http.StatusNotFound {
 		t.Errorf("mfa for ghost: HTTP %d", rec.Code)
 	}
-	if _, ok := h2.d.states.Load("ghost"); ok {
-		t.Error("state kept for a made-up profile")
-	}
+	h2.d.states.Range(func(_, v any) bool {
+		if v.(*profileState).name == "ghost" {
+			t.Error("state kept for a made-up profile")
+		}
+		return true
+	})
 }
 
 func TestAccessDenyByGroupHoldsWhenGroupsAreUnknown(t *testing.T) {

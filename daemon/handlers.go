@@ -1,11 +1,12 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"time"
@@ -26,6 +27,8 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST "+wire.PathMFA, d.handleMFA)
 	mux.HandleFunc("POST "+wire.PathForget, d.handleForget)
 	mux.HandleFunc("GET "+wire.PathStatus, d.handleStatus)
+	mux.HandleFunc("POST "+wire.PathUnlock, d.handleUnlock)
+	mux.HandleFunc("POST "+wire.PathStop, d.handleStop)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.reqs.Add(1)
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
@@ -34,21 +37,40 @@ func (d *Daemon) Handler() http.Handler {
 }
 
 func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("profile")
+	q := r.URL.Query()
+	name := q.Get("profile")
 	pi, ok := d.authorize(w, r, "credentials", name)
 	if !ok {
 		return
 	}
-	res, err := d.credentials(r.Context(), name)
+	rs, ok := d.resolveFor(w, pi, q, "credentials", name)
+	if !ok {
+		return
+	}
+	res, err := d.credentials(r.Context(), rs)
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the caller went away; nobody to answer, nothing to audit
 	}
 	if err != nil {
-		d.fail(w, pi, "credentials", name, err)
+		d.fail(w, pi, "credentials", rs.chain, err)
 		return
 	}
 	d.grant(pi, "credentials", name, res)
-	writeCredentials(w, d.state(name).rendered(res))
+	writeCredentials(w, d.state(rs).rendered(res))
+}
+
+// resolveFor resolves profile name as the caller's settings say,
+// answering and auditing a failure itself.
+func (d *Daemon) resolveFor(w http.ResponseWriter, pi *peerInfo, q url.Values, action, name string) (resolution, bool) {
+	rs, err := d.resolve(pi, q, name)
+	if err == nil {
+		err = rs.err
+	}
+	if err != nil {
+		d.failName(w, pi, action, name, err)
+		return rs, false
+	}
+	return rs, true
 }
 
 // profileRequest reads a JSON body naming a profile and authorises the
@@ -71,11 +93,11 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: wire.CodeBadRequest, Message: "an MFA code is 6 digits"})
 		return
 	}
-	chain, err := d.snap.Load().resolver.Resolve(req.Profile)
-	if err != nil {
-		d.fail(w, pi, "mfa", req.Profile, err)
+	rs, ok := d.resolveFor(w, pi, r.URL.Query(), "mfa", req.Profile)
+	if !ok {
 		return
 	}
+	chain := rs.chain
 	switch {
 	case chain.MFASerial == "":
 		writeError(w, http.StatusBadRequest, wire.ErrorBody{Code: wire.CodeBadRequest, Message: fmt.Sprintf("profile %s uses no MFA device (no mfa_serial)", req.Profile)})
@@ -99,13 +121,14 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := d.b.Fetch(ctx, chain, broker.FetchOptions{MFACode: req.Code})
 	release(errors.Is(err, broker.ErrMFARefused))
-	d.record(req.Profile, res, err, gen)
+	s := d.state(rs)
+	d.record(s, res, err, gen)
 	if err != nil {
-		d.fail(w, pi, "mfa", req.Profile, err)
+		d.fail(w, pi, "mfa", chain, err)
 		return
 	}
 	d.grant(pi, "mfa", req.Profile, res)
-	writeCredentials(w, d.state(req.Profile).rendered(res))
+	writeCredentials(w, s.rendered(res))
 }
 
 func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
@@ -120,12 +143,22 @@ func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: wire.CodeForbidden, Message: "only the daemon's own user may make it forget cached credentials"})
 		return
 	}
+	// The profiles made from the changed one are those of the daemon's
+	// config and of the caller's.
 	n, err := d.b.Forget(d.snap.Load().resolver, req.Profile)
+	if caller, ok := wire.CallerOf(r.URL.Query()); ok && err == nil {
+		var cfg *profile.Config
+		if cfg, err = profile.LoadConfig(caller.Config); err == nil {
+			var more int
+			more, err = d.b.Forget(d.b.Resolver(cfg, caller.Getenv), req.Profile)
+			n += more
+		}
+	}
 	// Whatever was served may come from what changed: start over for
 	// every profile (the sealed cache still spares STS what is unchanged).
 	d.resetAll()
 	if err != nil {
-		d.fail(w, pi, "forget", req.Profile, err)
+		d.failName(w, pi, "forget", req.Profile, err)
 		return
 	}
 	d.audit(pi, AuditRecord{Action: "forget", Profile: req.Profile, Decision: "grant", Reason: fmt.Sprintf("dropped %d cached entries", n)})
@@ -140,6 +173,9 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	st := wire.Status{PID: os.Getpid(), Started: d.started, Socket: d.opts.Socket, Requests: d.reqs.Load()}
+	if d.opts.Keys != nil {
+		st.Keyring, st.Locked = d.opts.Keys.Backend(), d.opts.Keys.NeedsPassphrase()
+	}
 	if d.opts.Audit != nil {
 		st.AuditDropped = d.opts.Audit.Dropped()
 	}
@@ -147,29 +183,33 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		st.ConfigError = *e
 	}
 	snap := d.snap.Load()
-	names := map[string]bool{}
-	for _, n := range snap.cfg.Names() {
-		names[n] = true
-	}
-	d.states.Range(func(k, _ any) bool { names[k.(string)] = true; return true })
-	for _, n := range slices.Sorted(maps.Keys(names)) {
-		if ok, _ := snap.access.Decide(pi.peer, n); !ok {
-			continue // only what the caller may fetch
+	listed := map[string]bool{}
+	d.states.Range(func(_, v any) bool {
+		s := v.(*profileState)
+		if ok, _ := snap.access.Decide(pi.peer, s.name); ok {
+			st.Profiles = append(st.Profiles, d.profileStatus(s, now))
+			listed[s.name] = true
 		}
-		st.Profiles = append(st.Profiles, d.profileStatus(n, now))
+		return true
+	})
+	for _, n := range snap.cfg.Names() {
+		if ok, _ := snap.access.Decide(pi.peer, n); ok && !listed[n] {
+			st.Profiles = append(st.Profiles, wire.ProfileStatus{Profile: n, State: "idle"})
+		}
 	}
+	slices.SortFunc(st.Profiles, func(a, b wire.ProfileStatus) int {
+		return cmp.Or(cmp.Compare(a.Profile, b.Profile), cmp.Compare(a.Endpoint, b.Endpoint), cmp.Compare(a.Region, b.Region))
+	})
 	d.audit(pi, AuditRecord{Action: "status", Decision: "grant"})
 	writeJSON(w, http.StatusOK, st)
 }
 
-// profileStatus is what status says of one profile.
-func (d *Daemon) profileStatus(name string, now time.Time) wire.ProfileStatus {
-	ps := wire.ProfileStatus{Profile: name, State: "idle"}
-	v, ok := d.states.Load(name)
-	if !ok {
-		return ps
+// profileStatus is what status says of one served profile.
+func (d *Daemon) profileStatus(s *profileState, now time.Time) wire.ProfileStatus {
+	ps := wire.ProfileStatus{Profile: s.name, State: "idle"}
+	if c := s.chain.Load(); c != nil {
+		ps.Endpoint, ps.Region = stsEndpoint(c), c.Region
 	}
-	s := v.(*profileState)
 	if res := s.served.Load(); res != nil {
 		exp := res.Expires
 		ps.RoleARN, ps.Expiration, ps.Fresh, ps.State = res.RoleARN, &exp, res.FreshAt(now), "ok"
@@ -216,8 +256,22 @@ func (d *Daemon) grant(pi *peerInfo, action, name string, res broker.Result) {
 	d.audit(pi, AuditRecord{Action: action, Profile: name, RoleARN: res.RoleARN, Expiration: &exp, Decision: "grant"})
 }
 
-// fail answers err for a request about profile name, and audits it.
-func (d *Daemon) fail(w http.ResponseWriter, pi *peerInfo, action, name string, err error) {
+// fail answers err for a request about chain's profile, and audits it.
+func (d *Daemon) fail(w http.ResponseWriter, pi *peerInfo, action string, chain *profile.RoleChain, err error) {
+	msg, _, _ := broker.Explain(err)
+	d.audit(pi, AuditRecord{Action: action, Profile: chain.Profile, Decision: "error", Reason: msg})
+	device := ""
+	if broker.ClassOf(err).Code.WantsCode() && !d.b.MakesOwnCodes(chain) {
+		// The client asks its user for a code for this device, unless the
+		// daemon makes the codes itself from a seed (and takes none).
+		device = chain.MFASerial
+	}
+	d.answerError(w, err, device)
+}
+
+// failName answers err for a request about profile name that could not be
+// resolved, and audits it.
+func (d *Daemon) failName(w http.ResponseWriter, pi *peerInfo, action, name string, err error) {
 	var unknown *profile.UnknownProfileError
 	if errors.As(err, &unknown) {
 		// Name only the profiles this caller may fetch.
@@ -232,15 +286,7 @@ func (d *Daemon) fail(w http.ResponseWriter, pi *peerInfo, action, name string, 
 	}
 	msg, _, _ := broker.Explain(err)
 	d.audit(pi, AuditRecord{Action: action, Profile: name, Decision: "error", Reason: msg})
-	device := ""
-	if code := broker.ClassOf(err).Code; code.WantsCode() {
-		// The client asks its user for a code for this device, unless the
-		// daemon makes the codes itself from a seed (and takes none).
-		if c, rerr := d.snap.Load().resolver.Resolve(name); rerr == nil && !d.b.MakesOwnCodes(c) {
-			device = c.MFASerial
-		}
-	}
-	d.answerError(w, err, device)
+	d.answerError(w, err, "")
 }
 
 // answerError writes err as the daemon's error body, with the status, code
@@ -268,3 +314,68 @@ func (e *refusal) Error() string { return "profile " + e.profile + ": " + e.reas
 
 // Is makes errors.Is(err, broker.ErrForbidden) work.
 func (e *refusal) Is(target error) bool { return target == broker.ErrForbidden }
+
+// stsEndpoint names where chain's credentials come from, for status.
+func stsEndpoint(c *profile.RoleChain) string {
+	if c.Endpoint.URL != "" {
+		return c.Endpoint.URL
+	}
+	return "sts." + c.Region + " (the SDK's regional endpoint)"
+}
+
+// ownerOnly identifies the caller and refuses anyone but the daemon's own
+// user, answering and auditing a refusal itself.
+func (d *Daemon) ownerOnly(w http.ResponseWriter, r *http.Request, action, why string) (*peerInfo, bool) {
+	pi, err := peerFrom(r.Context())
+	if err != nil {
+		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: wire.CodeForbidden, Message: "cannot identify the caller: " + err.Error()})
+		return nil, false
+	}
+	if pi.peer.UID != d.opts.Owner {
+		d.audit(pi, AuditRecord{Action: action, Decision: "deny", Reason: "only the daemon's own user may " + why})
+		writeError(w, http.StatusForbidden, wire.ErrorBody{Code: wire.CodeForbidden, Message: "only the daemon's own user may " + why})
+		return pi, false
+	}
+	return pi, true
+}
+
+// handleUnlock takes the file keyring's passphrase: the only way it
+// reaches a daemon started on demand (never its environment or command
+// line).
+func (d *Daemon) handleUnlock(w http.ResponseWriter, r *http.Request) {
+	var req wire.UnlockRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	pi, ok := d.ownerOnly(w, r, "unlock", "give it the keyring's passphrase")
+	if !ok {
+		return
+	}
+	if d.opts.Keys == nil {
+		writeError(w, http.StatusConflict, wire.ErrorBody{Code: wire.CodeBadRequest, Message: "this daemon has no keyring to unlock"})
+		return
+	}
+	if err := d.opts.Keys.Unlock(req.Passphrase); err != nil {
+		d.audit(pi, AuditRecord{Action: "unlock", Decision: "error", Reason: "wrong passphrase"})
+		d.answerError(w, err, "")
+		return
+	}
+	d.resetAll() // what failed for want of the passphrase is tried again
+	d.audit(pi, AuditRecord{Action: "unlock", Decision: "grant"})
+	writeJSON(w, http.StatusOK, map[string]bool{"unlocked": true})
+}
+
+// handleStop ends the daemon (credbroker daemon stop): it answers, then
+// shuts down gracefully.
+func (d *Daemon) handleStop(w http.ResponseWriter, r *http.Request) {
+	pi, ok := d.ownerOnly(w, r, "stop", "stop it")
+	if !ok {
+		return
+	}
+	d.audit(pi, AuditRecord{Action: "stop", Decision: "grant"})
+	d.log.Info("stopping: asked by its user", "peer", pi.peer.String())
+	writeJSON(w, http.StatusOK, map[string]bool{"stopping": true})
+	if stop := d.stop.Load(); stop != nil {
+		(*stop)()
+	}
+}

@@ -9,24 +9,20 @@ import (
 	"github.com/credbroker/credbroker/broker"
 )
 
-// refresh starts (or joins) the one refresh of profile name. It runs
-// detached from any caller, so a caller giving up does not cancel it for
-// others. The chain is resolved in the refresh, from the snapshot served
-// when it starts.
-func (d *Daemon) refresh(name string, renew bool) <-chan singleflight.Result {
+// refresh starts (or joins) the one refresh of s. It runs detached from
+// any caller, so a caller giving up does not cancel it for others.
+func (d *Daemon) refresh(s *profileState, renew bool) <-chan singleflight.Result {
 	gen := d.gen.Load()
-	return d.flights.DoChan(name, func() (any, error) {
+	return d.flights.DoChan(s.key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 		defer cancel()
 		start := time.Now()
-		chain, err := d.snap.Load().resolver.Resolve(name)
-		var res broker.Result
+		chain := s.chain.Load()
+		res, err := d.b.Fetch(ctx, chain, broker.FetchOptions{Renew: renew})
+		d.record(s, res, err, gen)
 		if err == nil {
-			res, err = d.b.Fetch(ctx, chain, broker.FetchOptions{Renew: renew})
-		}
-		d.record(name, res, err, gen)
-		if err == nil {
-			d.log.Info("refreshed", "profile", name, "role", res.RoleARN, "expires", res.Expires.UTC().Format(time.RFC3339), "renew", renew, "took", time.Since(start).Round(time.Millisecond))
+			d.log.Info("refreshed", "profile", s.name, "endpoint", chain.Endpoint.String(), "region", chain.Region, "role", res.RoleARN,
+				"expires", res.Expires.UTC().Format(time.RFC3339), "renew", renew, "took", time.Since(start).Round(time.Millisecond))
 		}
 		return res, err
 	})
@@ -35,8 +31,8 @@ func (d *Daemon) refresh(name string, renew bool) <-chan singleflight.Result {
 // record keeps the outcome of a fetch that started at generation gen, and
 // schedules the next one. An outcome from before a reset is dropped: it may
 // come from a key or config that was just replaced.
-func (d *Daemon) record(name string, res broker.Result, err error, gen uint64) {
-	s := d.state(name)
+func (d *Daemon) record(s *profileState, res broker.Result, err error, gen uint64) {
+	name := s.name
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,27 +91,27 @@ func (s *profileState) schedule(d *Daemon, delay time.Duration) {
 	if d.stopped.Load() {
 		return // a refresh that finished after shutdown began
 	}
-	s.timer = time.AfterFunc(max(delay, 0), func() { d.scheduled(s.name) })
+	s.timer = time.AfterFunc(max(delay, 0), func() { d.scheduled(s) })
 }
 
 // scheduled runs a refresh-ahead, unless nobody asked for the profile for
 // a long time.
-func (d *Daemon) scheduled(name string) {
-	s := d.state(name)
+func (d *Daemon) scheduled(s *profileState) {
 	if time.Since(time.Unix(0, s.lastUsed.Load())) > d.opts.ActiveFor {
-		d.log.Info("profile idle; no longer refreshed ahead", "profile", name)
+		d.log.Info("profile idle; no longer refreshed ahead", "profile", s.name)
 		return
 	}
-	<-d.refresh(name, true)
+	<-d.refresh(s, true)
 }
 
 // resetAll forgets what was served and every error state (after a config
 // change, a new key or seed, a forget).
 func (d *Daemon) resetAll() {
 	d.gen.Add(1)
+	d.callers.forget()
 	d.eachState(func(s *profileState) {
 		// New callers must not join a refresh that started before.
-		d.flights.Forget(s.name)
+		d.flights.Forget(s.key)
 		s.stopTimer()
 		s.served.Store(nil)
 		s.body.Store(nil)

@@ -57,7 +57,7 @@ func (d *Daemon) Reload() {
 		return
 	}
 	d.snap.Store(snap)
-	d.resetAll()
+	d.resetAll() // and what callers' settings resolved with the old one
 	d.configErr.Store(nil)
 	d.log.Info("config reloaded", "path", d.opts.ConfigPath, "profiles", len(snap.cfg.Profiles), "access_rules", len(snap.cfg.Access))
 }

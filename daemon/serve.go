@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,7 +15,11 @@ import (
 // profileState is what the daemon knows about one profile. The served
 // result is read without a lock on the hot path.
 type profileState struct {
-	name string
+	// key is the profile and what its credentials depend on (see
+	// resolution); name is the profile.
+	key, name string
+	// chain is how its credentials are made, as last resolved.
+	chain atomic.Pointer[profile.RoleChain]
 	// served is what is handed out; body is it rendered once as
 	// credential_process JSON, not for every request.
 	served   atomic.Pointer[broker.Result]
@@ -35,15 +38,8 @@ type profileState struct {
 // credentials are fresh; otherwise one refresh however many callers wait.
 // While STS is in trouble, still-usable credentials are served; expired
 // ones never are.
-func (d *Daemon) credentials(ctx context.Context, name string) (broker.Result, error) {
-	if _, known := d.states.Load(name); !known {
-		// Keep no state for names that are no profile: callers must not
-		// be able to grow the daemon's memory with made-up names.
-		if _, err := d.snap.Load().resolver.Resolve(name); errors.Is(err, profile.ErrUnknownProfile) {
-			return broker.Result{}, err
-		}
-	}
-	s := d.state(name)
+func (d *Daemon) credentials(ctx context.Context, res resolution) (broker.Result, error) {
+	s := d.state(res)
 	now := time.Now()
 	s.lastUsed.Store(now.UnixNano())
 	cur := s.served.Load()
@@ -66,7 +62,7 @@ func (d *Daemon) credentials(ctx context.Context, name string) (broker.Result, e
 		}
 		return broker.Result{}, lastErr
 	}
-	ch := d.refresh(name, false)
+	ch := d.refresh(s, false)
 	var timeout <-chan time.Time
 	if usable {
 		// Don't keep a caller waiting on a slow STS when what we have is
@@ -103,12 +99,19 @@ func (e *retryingError) Error() string {
 
 func (e *retryingError) Unwrap() error { return e.err }
 
-func (d *Daemon) state(name string) *profileState {
-	if v, ok := d.states.Load(name); ok {
-		return v.(*profileState)
+// state is the served state of a resolved profile, made on first use.
+// Only a profile that resolved has one: callers cannot grow the daemon's
+// memory with made-up names.
+func (d *Daemon) state(res resolution) *profileState {
+	v, ok := d.states.Load(res.key)
+	if !ok {
+		v, _ = d.states.LoadOrStore(res.key, &profileState{key: res.key, name: res.chain.Profile})
 	}
-	v, _ := d.states.LoadOrStore(name, &profileState{name: name})
-	return v.(*profileState)
+	s := v.(*profileState)
+	if s.chain.Load() != res.chain {
+		s.chain.Store(res.chain)
+	}
+	return s
 }
 
 // rendered is res as credential_process JSON: the body kept with what is

@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -307,4 +308,29 @@ func (p *passphraseSource) get(string) (string, error) {
 	}
 	p.got = pass
 	return pass, nil
+}
+
+// set replaces the passphrase ("" forgets it).
+func (p *passphraseSource) set(pass string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got, p.fixed = pass, ""
+}
+
+// has reports whether a passphrase is at hand (given, or got once).
+func (p *passphraseSource) has() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.got != "" || p.fixed != ""
+}
+
+// is reports whether pass is the passphrase at hand (in constant time).
+func (p *passphraseSource) is(pass string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cur := p.got
+	if cur == "" {
+		cur = p.fixed
+	}
+	return cur != "" && subtle.ConstantTimeCompare([]byte(cur), []byte(pass)) == 1
 }

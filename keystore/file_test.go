@@ -534,3 +534,36 @@ func TestFileListUnreadableFolder(t *testing.T) {
 		t.Fatal("List of a folder that is now a file reported no error")
 	}
 }
+
+// TestFileUnlock: a store opened without a passphrase (a daemon started
+// with none) says so, takes one later, refuses a wrong one without keeping
+// it, and then serves with the right one.
+func TestFileUnlock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := openFileStore(t, dir, testPassphrase).PutAccessKey("prod", testKey); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(Config{Backend: "file", FileDir: dir, Passphrase: func(string) (string, error) { return "", ErrPassphraseRequired }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.NeedsPassphrase() {
+		t.Fatal("NeedsPassphrase = false before any was given")
+	}
+	if _, err := s.AccessKey("prod"); !errors.Is(err, ErrPassphraseRequired) {
+		t.Fatalf("read before unlock: %v, want ErrPassphraseRequired", err)
+	}
+	if err := s.Unlock("not the passphrase"); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("Unlock with a wrong passphrase: %v", err)
+	}
+	if !s.NeedsPassphrase() {
+		t.Fatal("a wrong passphrase was kept")
+	}
+	if err := s.Unlock(testPassphrase); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+	if k, err := s.AccessKey("prod"); err != nil || k != testKey {
+		t.Fatalf("after unlock: %v %v", k, err)
+	}
+}

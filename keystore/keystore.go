@@ -250,3 +250,46 @@ func (s *Store) AccessKey(profile string) (AccessKey, error) {
 	}
 	return k, nil
 }
+
+// ErrPassphraseRequired: the file keyring needs a passphrase that nobody
+// has given yet (a daemon waits for one: credbroker unlock).
+var ErrPassphraseRequired = errors.New("the file keyring needs its passphrase")
+
+// Unlock gives the file backend its passphrase, replacing any it had, and
+// checks it against a stored item: a wrong one is refused and forgotten, so
+// that another may be tried. Other backends need none: Unlock does nothing.
+func (s *Store) Unlock(passphrase string) error {
+	if s.file == nil {
+		return nil
+	}
+	if passphrase == "" {
+		return errors.New("refusing an empty passphrase for file keyring " + s.file.dir)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file.verified && s.file.pass.is(passphrase) {
+		return nil // a herd of clients gives the same passphrase
+	}
+	// keyring keeps the first passphrase its file backend got: a new one
+	// needs a new keyring.
+	ring, err := s.file.open(s.file.dir)
+	if err != nil {
+		return fmt.Errorf("open file keyring %s: %w", s.file.dir, err)
+	}
+	s.file.pass.set(passphrase)
+	s.file.verified = false
+	if err := s.file.verifyPassphrase(ring); err != nil {
+		s.file.pass.set("")
+		return err
+	}
+	s.ring = ring
+	return nil
+}
+
+// NeedsPassphrase reports whether the file backend has no passphrase yet.
+func (s *Store) NeedsPassphrase() bool {
+	if s.file == nil {
+		return false
+	}
+	return !s.file.pass.has()
+}

@@ -32,6 +32,9 @@ type Client struct {
 	// StartWait bounds how long EnsureDaemon waits for a daemon it
 	// started to answer; 0 is 10 s.
 	StartWait time.Duration
+	// Caller is sent with every request: the daemon resolves profiles
+	// with these settings, as the caller's SDK would.
+	Caller *Caller
 }
 
 // NewClient returns a client for the daemon at socket.
@@ -41,26 +44,55 @@ func NewClient(socket string) *Client { return &Client{Socket: socket} }
 // credential_process JSON as the daemon wrote it. Errors: ErrNoDaemon, or
 // an *Error (the daemon's answer; branch on its Code).
 func (c *Client) Credentials(ctx context.Context, profile string) ([]byte, error) {
-	return c.do(ctx, "GET", PathCredentials+"?profile="+url.QueryEscape(profile), nil)
+	return c.do(ctx, "GET", c.path(PathCredentials, profile), nil)
+}
+
+// path is an endpoint with the profile and the caller's settings in its
+// query.
+func (c *Client) path(endpoint, profile string) string {
+	q := url.Values{}
+	if profile != "" {
+		q.Set("profile", profile)
+	}
+	if c.Caller != nil {
+		c.Caller.Query(q)
+	}
+	if len(q) == 0 {
+		return endpoint
+	}
+	return endpoint + "?" + q.Encode()
 }
 
 // SubmitMFA gives the daemon a code for profile's MFA device and returns
 // the credentials it made with it.
 func (c *Client) SubmitMFA(ctx context.Context, profile, code string) ([]byte, error) {
 	body, _ := json.Marshal(ProfileRequest{Profile: profile, Code: code})
-	return c.do(ctx, "POST", PathMFA, body)
+	return c.do(ctx, "POST", c.path(PathMFA, ""), body)
+}
+
+// Unlock gives the daemon the file keyring's passphrase.
+func (c *Client) Unlock(ctx context.Context, passphrase string) error {
+	body, _ := json.Marshal(UnlockRequest{Passphrase: passphrase})
+	_, err := c.do(ctx, "POST", c.path(PathUnlock, ""), body)
+	return err
+}
+
+// Stop asks the daemon to stop (its own user only).
+func (c *Client) Stop(ctx context.Context) error {
+	_, err := c.do(ctx, "POST", c.path(PathStop, ""), []byte("{}"))
+	return err
 }
 
 // Forget tells the daemon that profile's key or seed changed.
 func (c *Client) Forget(ctx context.Context, profile string) error {
 	body, _ := json.Marshal(ProfileRequest{Profile: profile})
-	_, err := c.do(ctx, "POST", PathForget, body)
+	_, err := c.do(ctx, "POST", c.path(PathForget, ""), body)
 	return err
 }
 
 // Status returns what the daemon knows (never a secret).
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	body, err := c.do(ctx, "GET", PathStatus, nil)
+	body, err := c.do(ctx, "GET", c.path(PathStatus, ""), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ const (
 	PathForget      = "/v1/forget"
 	PathStatus      = "/v1/status"
 	PathHealth      = "/v1/health"
+	PathUnlock      = "/v1/unlock"
+	PathStop        = "/v1/stop"
 )
 
 // Code names the class of a failure in the daemon's answers. Clients branch
@@ -22,37 +24,39 @@ type Code string
 // The codes a daemon answers with, and those a client makes up itself
 // (no_daemon, foreign_daemon, unsafe_socket, daemon_failed).
 const (
-	CodeUnknownProfile Code = "unknown_profile"
-	CodeConfig         Code = "config"
-	CodeNoAccessKey    Code = "no_access_key"
-	CodeRootKey        Code = "root_key"
-	CodeForbidden      Code = "forbidden"
-	CodeKeyRejected    Code = "key_rejected"
-	CodeMFARefused     Code = "mfa_refused"
-	CodeMFAWait        Code = "mfa_wait"
-	CodeMFARequired    Code = "mfa_required"
-	CodeSTSUnreachable Code = "sts_unreachable"
-	CodeAccessDenied   Code = "access_denied"
-	CodeSTSUnavailable Code = "sts_unavailable"
-	CodeExpiredToken   Code = "expired_token"
-	CodeInvalidRequest Code = "invalid_request"
-	CodeDamagedSeed    Code = "damaged_seed"
-	CodeKeyring        Code = "keyring"
-	CodeBadRequest     Code = "bad_request"
-	CodeNoDaemon       Code = "no_daemon"
-	CodeForeignDaemon  Code = "foreign_daemon"
-	CodeDaemonRunning  Code = "daemon_running"
-	CodeUnsafeSocket   Code = "unsafe_socket"
-	CodeDaemonFailed   Code = "daemon_failed"
-	CodeTimeout        Code = "timeout"
-	CodeInternal       Code = "internal"
+	CodeUnknownProfile  Code = "unknown_profile"
+	CodeConfig          Code = "config"
+	CodeNoAccessKey     Code = "no_access_key"
+	CodeRootKey         Code = "root_key"
+	CodeForbidden       Code = "forbidden"
+	CodeKeyRejected     Code = "key_rejected"
+	CodeMFARefused      Code = "mfa_refused"
+	CodeMFAWait         Code = "mfa_wait"
+	CodeMFARequired     Code = "mfa_required"
+	CodeSTSUnreachable  Code = "sts_unreachable"
+	CodeAccessDenied    Code = "access_denied"
+	CodeSTSUnavailable  Code = "sts_unavailable"
+	CodeExpiredToken    Code = "expired_token"
+	CodeInvalidRequest  Code = "invalid_request"
+	CodeDamagedSeed     Code = "damaged_seed"
+	CodeKeyring         Code = "keyring"
+	CodeKeyringMismatch Code = "keyring_mismatch"
+	CodePassphrase      Code = "passphrase_required"
+	CodeBadRequest      Code = "bad_request"
+	CodeNoDaemon        Code = "no_daemon"
+	CodeForeignDaemon   Code = "foreign_daemon"
+	CodeDaemonRunning   Code = "daemon_running"
+	CodeUnsafeSocket    Code = "unsafe_socket"
+	CodeDaemonFailed    Code = "daemon_failed"
+	CodeTimeout         Code = "timeout"
+	CodeInternal        Code = "internal"
 )
 
 // Codes lists every Code above.
 var Codes = []Code{
 	CodeUnknownProfile, CodeConfig, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected,
 	CodeMFARefused, CodeMFAWait, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
-	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeBadRequest, CodeNoDaemon,
+	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodePassphrase, CodeBadRequest, CodeNoDaemon,
 	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeInternal,
 }
 
@@ -61,6 +65,11 @@ var Codes = []Code{
 // mfa_required, or mfa_refused (the last typed code was wrong; the next
 // may do). Every other code is shown as it is: message, then hint.
 func (c Code) WantsCode() bool { return c == CodeMFARequired || c == CodeMFARefused }
+
+// WantsPassphrase reports whether a client that hears code should give the
+// daemon the file keyring's passphrase (POST /v1/unlock): from
+// CREDBROKER_FILE_PASSPHRASE, or asked on its terminal.
+func (c Code) WantsPassphrase() bool { return c == CodePassphrase }
 
 // ErrorBody is what the daemon answers with when it fails a request.
 type ErrorBody struct {
@@ -85,9 +94,22 @@ type ProfileRequest struct {
 	Code    string `json:"code,omitempty"`
 }
 
-// ProfileStatus is one profile in GET /v1/status. It never holds a secret.
+// UnlockRequest is the body of POST /v1/unlock: the file keyring's
+// passphrase, which reaches the daemon only this way (never through its
+// environment or command line).
+type UnlockRequest struct {
+	Passphrase string `json:"passphrase"`
+}
+
+// ProfileStatus is one profile in GET /v1/status, as one caller's settings
+// resolve it (a profile served to callers of other settings appears once
+// for each). It never holds a secret.
 type ProfileStatus struct {
-	Profile    string     `json:"profile"`
+	Profile string `json:"profile"`
+	// Endpoint is the STS endpoint its credentials come from, Region the
+	// region they were made for.
+	Endpoint   string     `json:"endpoint,omitempty"`
+	Region     string     `json:"region,omitempty"`
 	RoleARN    string     `json:"role_arn,omitempty"`
 	Expiration *time.Time `json:"expiration,omitempty"`
 	Fresh      bool       `json:"fresh"`
@@ -108,6 +130,10 @@ type Status struct {
 	// ConfigError says why the config file's last change was not taken
 	// (the daemon goes on with the previous one).
 	ConfigError string `json:"config_error,omitempty"`
+	// Keyring is the keyring the daemon serves; Locked says it waits for
+	// its passphrase (credbroker unlock).
+	Keyring string `json:"keyring,omitempty"`
+	Locked  bool   `json:"locked,omitempty"`
 }
 
 // ForgetAnswer is what POST /v1/forget answers.

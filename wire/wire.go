@@ -34,16 +34,23 @@ func ClientSocket(getenv func(string) string) (socket string, autostart bool) {
 }
 
 // UserSocket is the socket of the caller's own daemon: CREDBROKER_SOCKET,
-// else $XDG_RUNTIME_DIR/credbroker/broker.sock (a per-user tmpfs that only
-// the user can enter), else /tmp/credbroker-UID/broker.sock.
+// else broker.sock in $XDG_RUNTIME_DIR/credbroker (a per-user tmpfs that
+// only the user can enter), else in /tmp/credbroker-UID. One daemon serves
+// one keyring: a caller whose keyring settings are not the defaults talks
+// to broker-ID.sock, ID naming its keyring (KeyringID), so that each
+// keyring gets a daemon of its own.
 func UserSocket(getenv func(string) string) string {
 	if s := getenv("CREDBROKER_SOCKET"); s != "" {
 		return s
 	}
-	if dir := getenv("XDG_RUNTIME_DIR"); dir != "" && filepath.IsAbs(dir) {
-		return filepath.Join(dir, "credbroker", "broker.sock")
+	name := "broker.sock"
+	if id := KeyringID(getenv); id != "" {
+		name = "broker-" + id + ".sock"
 	}
-	return filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()), "broker.sock")
+	if dir := getenv("XDG_RUNTIME_DIR"); dir != "" && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "credbroker", name)
+	}
+	return filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()), name)
 }
 
 // ErrNoDaemon: nothing answers on the socket.

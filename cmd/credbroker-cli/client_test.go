@@ -438,12 +438,11 @@ func TestDaemonEnv(t *testing.T) {
 		"PATH=/usr/bin:/bin", "HOME=/home/u", "USER=u", "LOGNAME=u", "TZ=UTC", "LANG=C.UTF-8", "LC_ALL=C", "LC_TIME=en_GB",
 		"TMPDIR=/tmp", "XDG_RUNTIME_DIR=/run/user/1000", "XDG_STATE_HOME=/home/u/.state",
 		"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus",
-		"CREDBROKER_CONFIG=/home/u/c", "CREDBROKER_KEYRING=file", "CREDBROKER_FILE_PASSPHRASE=p", "CREDBROKER_SOCKET=/tmp/s",
-		"AWS_ENDPOINT_URL=http://e", "AWS_ENDPOINT_URL_STS=http://sts", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true",
-		"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1",
+		"CREDBROKER_CONFIG=/home/u/c", "CREDBROKER_KEYRING=file", "CREDBROKER_SOCKET=/tmp/s",
+		"PASSWORD_STORE_DIR=/home/u/.pw", "GNUPGHOME=/home/u/.gnupg",
 		"HTTPS_PROXY=http://p:3128", "HTTP_PROXY=http://p:3128", "NO_PROXY=localhost",
 		"https_proxy=http://p:3128", "http_proxy=http://p:3128", "no_proxy=localhost",
-		"SSL_CERT_FILE=/etc/ca.pem", "SSL_CERT_DIR=/etc/ssl/certs", "AWS_CA_BUNDLE=/etc/ca.pem",
+		"SSL_CERT_FILE=/etc/ca.pem", "SSL_CERT_DIR=/etc/ssl/certs",
 		"LANG=", // a name given twice stays as given
 	}
 	dropped := []string{
@@ -452,6 +451,11 @@ func TestDaemonEnv(t *testing.T) {
 		"AWS_WEB_IDENTITY_TOKEN_FILE=/t", "AWS_CONTAINER_AUTHORIZATION_TOKEN=t", "GITHUB_TOKEN=ghp_x", "VAULT_TOKEN=s.x",
 		"SSH_AUTH_SOCK=/tmp/ssh", "LD_PRELOAD=/evil.so", "PS1=$ ", "path=/lowercase", "XDG=", "CREDBROKER=", "LC=",
 		"=C:=C:\\", "NOEQUALS",
+		// The passphrase reaches the daemon over the socket; what an SDK
+		// reads comes with each request.
+		"CREDBROKER_FILE_PASSPHRASE=p", "AWS_ENDPOINT_URL=http://e", "AWS_ENDPOINT_URL_STS=http://sts",
+		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true", "AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1",
+		"AWS_CA_BUNDLE=/etc/ca.pem", "AWS_USE_FIPS_ENDPOINT=true",
 	}
 	var env []string
 	for i := range max(len(kept), len(dropped)) {

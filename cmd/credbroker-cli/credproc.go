@@ -73,10 +73,59 @@ func cobraNoArgs(c *cobra.Command, args []string) error {
 // one (if prompt and there is a terminal).
 func (a *app) fetch(ctx context.Context, name string, prompt bool) ([]byte, error) {
 	c, body, err := a.ask(ctx, name)
+	if a.passphraseWanted(err) {
+		if err = a.givePassphrase(ctx, c, prompt); err == nil {
+			body, err = c.Credentials(ctx, name)
+		}
+	}
 	if _, ok := codeWanted(err); ok && prompt {
 		return a.unlock(ctx, c, name, err)
 	}
 	return body, err
+}
+
+// passphraseWanted reports whether err is the daemon asking for the file
+// keyring's passphrase.
+func (a *app) passphraseWanted(err error) bool {
+	var de *wire.Error
+	return errors.As(err, &de) && de.Code.WantsPassphrase()
+}
+
+// givePassphrase gives the daemon the file keyring's passphrase: the one
+// this process was given (CREDBROKER_FILE_PASSPHRASE), else one asked on
+// the terminal when prompt (several clients asking at once take turns, and
+// only the first asks). Without either, the daemon's answer stands (its
+// hint says to run credbroker unlock).
+func (a *app) givePassphrase(ctx context.Context, c *wire.Client, prompt bool) error {
+	if a.filePassphrase != "" {
+		return c.Unlock(ctx, a.filePassphrase)
+	}
+	if !prompt {
+		return &wire.Error{ErrorBody: wire.ErrorBody{Code: wire.CodePassphrase, Message: "the daemon's file keyring is locked",
+			Hint: "run: credbroker unlock"}}
+	}
+	release, err := c.PromptLock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.Locked {
+		return nil // another client unlocked it meanwhile
+	}
+	pass, err := mfa.ReadSecretFromTTY("", "Passphrase of the file keyring (credbroker daemon): ")
+	if errors.Is(err, mfa.ErrNoTerminal) {
+		return &wire.Error{ErrorBody: wire.ErrorBody{Code: wire.CodePassphrase,
+			Message: "the daemon's file keyring is locked, and there is no terminal to ask its passphrase on",
+			Hint:    "run: credbroker unlock (in a terminal), or set CREDBROKER_FILE_PASSPHRASE for scripts"}}
+	}
+	if err != nil {
+		return err
+	}
+	return c.Unlock(ctx, pass)
 }
 
 // ask asks the daemon for profile's credentials, starting one first when
@@ -141,6 +190,8 @@ func (a *app) unlock(ctx context.Context, c *wire.Client, name string, asked err
 func (a *app) client() (c *wire.Client, autostart bool) {
 	socket, autostart := wire.ClientSocket(a.getenv)
 	c = wire.NewClient(socket)
+	caller := wire.CallerFrom(a.getenv)
+	c.Caller = &caller
 	if filepath.Clean(socket) == wire.SystemSocket {
 		// The system daemon's folder is its user's: serialise this
 		// user's prompts in the folder its own daemon would use.

@@ -18,6 +18,7 @@ import (
 	"github.com/credbroker/credbroker/daemon"
 	"github.com/credbroker/credbroker/install"
 	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/mfa"
 	"github.com/credbroker/credbroker/profile"
 	"github.com/credbroker/credbroker/wire"
 )
@@ -45,10 +46,21 @@ and refusal is appended to the audit log ([daemon] audit_log, default
 		},
 	}
 	c.Flags().BoolVar(&system, "system", false, "run as the system service (socket 0660 for [daemon] socket_group)")
+	c.AddCommand(newDaemonStopCmd(a), newDaemonRestartCmd(a))
 	return c
 }
 
 func (a *app) runDaemon(ctx context.Context, system bool) error {
+	if err := a.takePassphraseHandoff(); err != nil {
+		return err
+	}
+	if a.filePassphrase != "" && environHas(passphraseVar) {
+		// Started with the passphrase in its environment: start again
+		// without it, handing it over on a pipe, so that it is not in
+		// this long-lived process's /proc/PID/environ.
+		return reexecWithPassphrase(a.filePassphrase)
+	}
+	a.daemonKeys = true
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	socket := wire.UserSocket(a.getenv)
 	if system && a.getenv("CREDBROKER_SOCKET") == "" {
@@ -62,7 +74,7 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 	if err != nil {
 		return err
 	}
-	if err := unlockKeystore(keys); err != nil {
+	if err := a.unlockAtStart(keys); err != nil {
 		return err
 	}
 	b, err := broker.New(broker.Options{
@@ -87,6 +99,8 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 	defer audit.Close()
 	d, err := daemon.New(daemon.Options{
 		Broker:     b,
+		Keys:       keys,
+		KeyringID:  wire.KeyringID(a.getenv),
 		Config:     cfg,
 		Getenv:     a.getenv,
 		Reload:     func() (*profile.Config, error) { return profile.LoadConfig(a.configPath()) },
@@ -115,42 +129,58 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 			}
 		}
 	}()
-	log.Info("starting", "config", a.configPath(), "keyring", keys.Backend(), "audit_log", auditPath)
+	log.Info("starting", "config", a.configPath(), "keyring", keys.Backend(), "locked", keys.NeedsPassphrase(), "audit_log", auditPath)
 	return d.Serve(ctx)
 }
 
-// unlockKeystore reads one stored item so that a file keyring asks for its
-// passphrase now, at start, on the terminal the daemon was started from,
-// rather than at the first request, when nobody may be there to answer.
-func unlockKeystore(keys *keystore.Store) error {
-	items, err := keys.List()
+// unlockAtStart asks for the file keyring's passphrase on the terminal
+// the daemon was started from, when there is one and no passphrase was
+// given; a daemon started on demand has none, and waits locked until a
+// client gives it one (credbroker unlock, or the next credential_process).
+func (a *app) unlockAtStart(keys *keystore.Store) error {
+	if !keys.NeedsPassphrase() || !isTerminal(a.stdin) {
+		return nil
+	}
+	pass, err := mfa.ReadSecretFromTTY("", "Passphrase of the file keyring: ")
 	if err != nil {
 		return err
 	}
-	if len(items) == 0 {
-		return nil
-	}
-	if _, err := keys.Get(items[0].Kind, items[0].Name); err != nil && !errors.Is(err, keystore.ErrNotFound) {
-		return err
-	}
-	return nil
+	return keys.Unlock(pass)
 }
 
 func newUnlockCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "unlock PROFILE",
-		Short: "Give the daemon an MFA code for PROFILE (asked on the terminal)",
-		Long: `Ask for an MFA code on the terminal and give it to the daemon, which opens an
-MFA session with it (GetSessionToken) and serves PROFILE, and every profile
-that shares the session, until the session runs out. Needed only when no TOTP
-seed is stored and credential-process runs without a terminal (an IDE, a
-background job).`,
-		Args: exactProfile,
+		Use:   "unlock [PROFILE]",
+		Short: "Give the daemon the keyring's passphrase, or an MFA code for PROFILE (asked on the terminal)",
+		Long: `Without PROFILE: give the daemon the file keyring's passphrase, asked on the
+terminal without echo. A daemon started on demand gets the passphrase only
+this way (or from CREDBROKER_FILE_PASSPHRASE of the credential_process call
+that started it), never through its environment or command line.
+
+With PROFILE: the same if the keyring is locked, then ask for an MFA code and
+give it to the daemon, which opens an MFA session with it (GetSessionToken)
+and serves PROFILE, and every profile that shares the session, until the
+session runs out. Needed only when no TOTP seed is stored and
+credential-process runs without a terminal (an IDE, a background job).`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			return exactProfile(c, args)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
-			name := args[0]
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
+			if len(args) == 0 {
+				return a.unlockKeyring(ctx)
+			}
+			name := args[0]
 			cl, _, err := a.ask(ctx, name)
+			if a.passphraseWanted(err) {
+				if err = a.givePassphrase(ctx, cl, true); err == nil {
+					_, err = cl.Credentials(ctx, name)
+				}
+			}
 			if err == nil {
 				fmt.Fprintf(a.stdout, "Profile %s is already unlocked.\n", name)
 				return nil
@@ -164,6 +194,110 @@ background job).`,
 			fmt.Fprintf(a.stdout, "Unlocked profile %s.\n", name)
 			return nil
 		},
+	}
+}
+
+// unlockKeyring gives a running (or newly started) daemon the file
+// keyring's passphrase, when it waits for one.
+func (a *app) unlockKeyring(ctx context.Context) error {
+	cl, autostart := a.client()
+	if err := cl.Health(ctx); errors.Is(err, wire.ErrNoDaemon) && autostart {
+		if err := cl.EnsureDaemon(ctx, a.startDaemon, a.daemonLog()); err != nil {
+			return err
+		}
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.Locked {
+		fmt.Fprintf(a.stdout, "The daemon's %s keyring is already unlocked.\n", st.Keyring)
+		return nil
+	}
+	if err := a.givePassphrase(ctx, cl, true); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Unlocked the daemon's %s keyring.\n", st.Keyring)
+	return nil
+}
+
+// newDaemonStopCmd and newDaemonRestartCmd manage the user's own daemon.
+func newDaemonStopCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the running daemon (it forgets what it held in memory; the sealed cache stays)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			stopped, err := a.stopDaemon(c.Context())
+			if err != nil {
+				return err
+			}
+			cl, _ := a.client()
+			if !stopped {
+				fmt.Fprintf(a.stdout, "No daemon answers on %s.\n", cl.Socket)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "Stopped the daemon on %s.\n", cl.Socket)
+			return nil
+		},
+	}
+}
+
+func newDaemonRestartCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "restart",
+		Short: "Stop the running daemon and start a new one with this shell's settings",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if _, err := a.stopDaemon(c.Context()); err != nil {
+				return err
+			}
+			cl, _ := a.client()
+			ctx, cancel := context.WithTimeout(c.Context(), 30*time.Second)
+			defer cancel()
+			if err := cl.EnsureDaemon(ctx, a.startDaemon, a.daemonLog()); err != nil {
+				return err
+			}
+			st, err := cl.Status(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Started a new daemon (pid %d) on %s.\n", st.PID, cl.Socket)
+			if st.Locked && a.filePassphrase != "" {
+				return cl.Unlock(ctx, a.filePassphrase)
+			}
+			return nil
+		},
+	}
+}
+
+// stopDaemon asks the daemon to stop and waits until its socket no longer
+// answers (10 s at most, saying what it waits for after a second). It
+// reports whether one was running.
+func (a *app) stopDaemon(ctx context.Context) (bool, error) {
+	cl, _ := a.client()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cl.Stop(ctx); errors.Is(err, wire.ErrNoDaemon) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	said := false
+	start := time.Now()
+	for {
+		if err := cl.Health(ctx); errors.Is(err, wire.ErrNoDaemon) {
+			return true, nil
+		}
+		if !said && time.Since(start) > time.Second {
+			fmt.Fprintf(a.stderr, "credbroker: waiting for the daemon on %s to finish what it is doing...\n", cl.Socket)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return true, fmt.Errorf("the daemon on %s was asked to stop but still answers after 10 s", cl.Socket)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
@@ -181,17 +315,20 @@ func newStatusCmd(a *app) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "daemon pid %d on %s, up since %s, %d requests\n", st.PID, cl.Socket, st.Started.Format(time.RFC3339), st.Requests)
+			if st.Locked {
+				fmt.Fprintf(a.stdout, "the %s keyring is locked: run credbroker unlock\n", st.Keyring)
+			}
 			if st.ConfigError != "" {
 				fmt.Fprintf(a.stdout, "config not reloaded, still using the previous one: %s\n", st.ConfigError)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "PROFILE\tSTATE\tEXPIRES\tROLE\tLAST ERROR")
+			fmt.Fprintln(w, "PROFILE\tSTATE\tEXPIRES\tENDPOINT\tROLE\tLAST ERROR")
 			for _, p := range st.Profiles {
 				exp := "-"
 				if p.Expiration != nil {
 					exp = p.Expiration.Local().Format(time.RFC3339)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", p.Profile, p.State, exp, dash(p.RoleARN), dash(p.LastError))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Profile, p.State, exp, dash(p.Endpoint), dash(p.RoleARN), dash(p.LastError))
 			}
 			return w.Flush()
 		},

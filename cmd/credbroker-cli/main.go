@@ -10,10 +10,18 @@ import (
 )
 
 func main() {
+	// The file keyring's passphrase is read once and taken out of the
+	// environment before any child process or daemon can inherit it.
+	pass := os.Getenv(passphraseVar)
+	_ = os.Unsetenv(passphraseVar)
 	os.Exit(run(os.Args[1:], &app{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
+		stdin:          os.Stdin,
+		stdout:         os.Stdout,
+		stderr:         os.Stderr,
+		getenv:         os.Getenv,
+		filePassphrase: pass,
 	}))
 }
+
+// passphraseVar gives scripts and CI the file keyring's passphrase.
+const passphraseVar = "CREDBROKER_FILE_PASSPHRASE"

@@ -28,6 +28,14 @@ type app struct {
 	cfg  *profile.Config
 	// prompter asks for MFA codes; nil is the terminal (see codes).
 	prompter mfa.Prompter
+	// filePassphrase is CREDBROKER_FILE_PASSPHRASE as the process got it:
+	// main takes it out of the environment before anything starts, so
+	// that no child or daemon inherits it.
+	filePassphrase string
+	// daemonKeys, when set, makes keystore open the keyring as the daemon
+	// does: a passphrase it does not have is asked for over the socket,
+	// never on a terminal.
+	daemonKeys bool
 }
 
 // codes is what asks a human for MFA codes: one mfa.TTYPrompter per
@@ -150,6 +158,9 @@ func (a *app) keystore() (*keystore.Store, error) {
 	if a.keys == nil {
 		cfg := keystore.ConfigFromEnv(a.getenv)
 		if cfg.FilePassphrase == "" {
+			cfg.FilePassphrase = a.filePassphrase
+		}
+		if cfg.FilePassphrase == "" {
 			// The system service gets its passphrase as a systemd
 			// credential (LoadCredential=), never in its environment.
 			p, found, err := install.PassphraseFromCredentials(a.getenv)
@@ -161,6 +172,9 @@ func (a *app) keystore() (*keystore.Store, error) {
 			}
 		}
 		cfg.Passphrase = func(prompt string) (string, error) {
+			if a.daemonKeys {
+				return "", keystore.ErrPassphraseRequired
+			}
 			p, err := mfa.ReadSecretFromTTY("", prompt+": ")
 			if errors.Is(err, mfa.ErrNoTerminal) {
 				return "", errors.New("no passphrase: CREDBROKER_FILE_PASSPHRASE is unset and there is no terminal to ask on")

@@ -62,7 +62,9 @@ func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(
 		return 0, false
 	}
 	socket, _ := wire.ClientSocket(getenv)
-	status, body, err := wire.Do(socket, "GET", wire.PathCredentials+"?profile="+url.QueryEscape(profile), nil, fastTimeout)
+	q := url.Values{"profile": {profile}}
+	wire.CallerFrom(getenv).Query(q)
+	status, body, err := wire.Do(socket, "GET", wire.PathCredentials+"?"+q.Encode(), nil, fastTimeout)
 	if err != nil {
 		return 0, false // no daemon (start one) or trouble: the full client explains
 	}
@@ -73,7 +75,7 @@ func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(
 		return 0, true
 	}
 	var e wire.ErrorBody
-	if json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code.WantsCode() {
+	if json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code.WantsCode() || e.Code.WantsPassphrase() {
 		return 0, false // a code to ask for (again), or an answer to make sense of
 	}
 	msg := e.Message

@@ -136,7 +136,7 @@ func TestFastPathHandlesEveryCode(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		exit, done := fastCredentialProcess([]string{"credential-process", "--profile", "p"}, &stdout, &stderr, env)
 		switch {
-		case code.WantsCode():
+		case code.WantsCode() || code.WantsPassphrase():
 			if done {
 				t.Errorf("%s: answered itself (exit %d, %q), want credbroker-cli to prompt", code, exit, stderr.String())
 			}

@@ -1,0 +1,222 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/profile"
+	"github.com/credbroker/credbroker/wire"
+)
+
+// A daemon answers each request with its caller's own settings: the
+// config files it names and the region, endpoints and CA bundle its SDK
+// would use (wire.Caller). The config files are read once and re-read when
+// they change (looked at no more than once a configRecheck); a profile is
+// resolved once per caller settings and config version.
+const (
+	configRecheck = time.Second
+	// maxResolutions bounds the resolutions kept: callers must not be
+	// able to grow the daemon's memory with made-up settings.
+	maxResolutions = 4096
+)
+
+// callers is what the daemon keeps of its callers' settings.
+type callers struct {
+	mu          sync.Mutex
+	configs     map[[2]string]*callerConfig
+	resolutions map[string]resolution
+	// stored caches the profiles with a stored key (nil: not read yet);
+	// a forget (a key added or removed) drops it.
+	stored []string
+}
+
+type callerConfig struct {
+	cfg     *profile.Config
+	err     error
+	stamps  [2]fileStamp
+	checked time.Time
+}
+
+// fileStamp tells whether a file changed: its size and time, or that it
+// is not there.
+type fileStamp struct {
+	missing bool
+	size    int64
+	mtime   time.Time
+}
+
+func stampOf(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{missing: true}
+	}
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime()}
+}
+
+type resolution struct {
+	chain *profile.RoleChain
+	// key names the served state: the profile and everything its
+	// credentials depend on (broker.ChainID).
+	key string
+	err error
+}
+
+func newCallers() *callers {
+	return &callers{configs: map[[2]string]*callerConfig{}, resolutions: map[string]resolution{}}
+}
+
+// forget drops what was resolved (a key or config changed).
+func (c *callers) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.resolutions)
+	c.stored = nil
+}
+
+// config returns the merged config of the caller's files, re-read when one
+// changed. Called with c.mu held.
+func (c *callers) config(files [2]string, now time.Time) (*profile.Config, error) {
+	cc := c.configs[files]
+	if cc != nil && now.Sub(cc.checked) < configRecheck {
+		return cc.cfg, cc.err
+	}
+	stamps := [2]fileStamp{stampOf(files[0]), stampOf(files[1])}
+	if cc != nil && cc.stamps == stamps {
+		cc.checked = now
+		return cc.cfg, cc.err
+	}
+	if len(c.configs) >= maxResolutions {
+		clear(c.configs)
+	}
+	cfg, err := loadCallerConfig(files[0], files[1])
+	c.configs[files] = &callerConfig{cfg: cfg, err: err, stamps: stamps, checked: now}
+	clear(c.resolutions) // what was resolved with the old file
+	return cfg, err
+}
+
+// loadCallerConfig reads the caller's credbroker config.
+func loadCallerConfig(credbroker, _ string) (*profile.Config, error) {
+	return profile.LoadConfig(credbroker)
+}
+
+// errForeignSettings: another user's caller named an endpoint or CA bundle.
+var errForeignSettings = errors.New("settings not taken from another user")
+
+// resolve resolves profile name for the request r of peer pi: with the
+// caller's own config files and settings when it is the daemon's own user,
+// with the daemon's config and the caller's region otherwise. A request
+// without caller settings (an older client) is resolved with the daemon's
+// own config and no environment.
+func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, error) {
+	caller, has := wire.CallerOf(q)
+	snap := d.snap.Load()
+	key := q.Encode()
+	d.callers.mu.Lock()
+	defer d.callers.mu.Unlock()
+	if res, ok := d.callers.resolutions[key]; ok {
+		return res, nil
+	}
+	var r *profile.Resolver
+	switch {
+	case !has:
+		r = d.b.Resolver(snap.cfg, d.getenv)
+	case pi.peer.UID != d.opts.Owner:
+		// Another user's settings never send this daemon's keys, or an MFA
+		// code made from its seed, anywhere its own config does not name:
+		// its endpoints are the daemon's; its region is its own.
+		for _, k := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"} {
+			if caller.Env[k] != "" {
+				return resolution{}, &foreignSettingsError{variable: k, owner: d.opts.Owner}
+			}
+		}
+		r = d.b.Resolver(snap.cfg, func(k string) string {
+			switch k {
+			case "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT":
+				if v := caller.Env[k]; v != "" {
+					return v
+				}
+			}
+			return d.getenv(k)
+		})
+	default:
+		if caller.Keyring != d.opts.KeyringID {
+			return resolution{}, &keyringMismatchError{socket: d.opts.Socket}
+		}
+		cfg, err := d.callers.config([2]string{caller.Config, caller.AWSConfig}, time.Now())
+		if err != nil {
+			return resolution{}, err
+		}
+		r = d.b.Resolver(cfg, caller.Getenv)
+	}
+	r.Stored = d.storedProfiles
+	chain, err := r.Resolve(name)
+	res := resolution{chain: chain, err: err}
+	if err == nil {
+		res.key = name + "|" + broker.ChainID(chain)
+	}
+	if len(d.callers.resolutions) >= maxResolutions {
+		clear(d.callers.resolutions)
+	}
+	d.callers.resolutions[key] = res
+	return res, nil
+}
+
+// storedProfiles is the broker's list of profiles with a stored key, read
+// once until a forget. Called with d.callers.mu held (through Resolve).
+func (d *Daemon) storedProfiles() ([]string, error) {
+	if d.callers.stored != nil {
+		return d.callers.stored, nil
+	}
+	stored, err := d.b.StoredProfiles()
+	if err != nil {
+		return nil, err
+	}
+	d.callers.stored = append([]string{}, stored...)
+	return d.callers.stored, nil
+}
+
+// foreignSettingsError: a caller of another user named an endpoint or a CA
+// bundle. The daemon signs its calls with keys that are not the caller's:
+// they go only where the daemon's own config says.
+type foreignSettingsError struct {
+	variable string
+	owner    uint32
+}
+
+func (e *foreignSettingsError) Error() string {
+	return fmt.Sprintf("this daemon runs as uid %d and calls only the STS endpoints its own config names; your %s is not used", e.owner, e.variable)
+}
+
+func (e *foreignSettingsError) Hint() string { return "unset " + e.variable + " for credbroker calls" }
+
+func (e *foreignSettingsError) Is(target error) bool { return target == broker.ErrBadRequest }
+
+// keyringMismatchError: the caller's keyring settings choose another
+// keyring than the one this daemon serves (CREDBROKER_SOCKET points two
+// keyrings at one daemon).
+type keyringMismatchError struct{ socket string }
+
+func (e *keyringMismatchError) Error() string {
+	return "the daemon on " + e.socket + " serves another keyring than your CREDBROKER_KEYRING, CREDBROKER_FILE_DIR, PASSWORD_STORE_DIR or GNUPGHOME choose"
+}
+
+func (e *keyringMismatchError) Hint() string {
+	return "unset CREDBROKER_SOCKET (each keyring gets a daemon of its own), or run: credbroker daemon restart"
+}
+
+func (e *keyringMismatchError) Is(target error) bool { return target == broker.ErrKeyringMismatch }
+
+// getenv is the daemon's own environment (Options.Getenv): what its own
+// config's profiles resolve with for callers of other users (a system
+// service's unit sets it), never for its own user's callers.
+func (d *Daemon) getenv(k string) string {
+	if d.opts.Getenv == nil {
+		return ""
+	}
+	return d.opts.Getenv(k)
+}
