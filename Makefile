@@ -2,7 +2,7 @@
 # check CI runs. Both install what they need first (see `make deps`).
 
 GO ?= go
-DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli systemd
+DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli systemd pass
 
 .PHONY: all build demo test deps vet fmt-check lint cross bench
 

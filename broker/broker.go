@@ -188,20 +188,27 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 	if err != nil {
 		return cache.Entry{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
 	}
-	client, err := b.newSTS(chain.Region, chain.Endpoint)
+	ep, err := STSEndpoint(chain.Region, chain.Endpoint)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	client, err := b.newSTS(chain.Region, ep)
 	if err != nil {
 		return cache.Entry{}, err
 	}
 	cur := cache.Entry{Credentials: cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}}
 	temporary := false
-	fp := fingerprint("key", key.AccessKeyID, chain.Region, chain.Endpoint.URL)
+	// One MFA session per key, device and trust domain: a regional STS
+	// session token works in every region of its partition, so profiles
+	// in other regions share it; a custom endpoint shares nothing.
+	fp := fingerprint("key", key.AccessKeyID, chain.TrustDomain())
 
 	if chain.SessionToken {
 		fp = fingerprint(fp, "session", chain.MFASerial, strconv.Itoa(int(chain.SessionDuration.Seconds())))
 		renew := opts.Renew && (chain.MFASerial == "" || b.codes.Unattended(chain))
 		signer := cur.Credentials
 		e, err := b.step(ctx, sessionCacheName(chain), fp, renew, opts.MFACode != "", func(ctx context.Context) (cache.Entry, error) {
-			return b.getSessionToken(ctx, client, chain, signer, fp, opts.MFACode)
+			return b.getSessionToken(ctx, client, chain, ep, signer, fp, opts.MFACode)
 		})
 		if err != nil {
 			return cache.Entry{}, err
@@ -212,7 +219,7 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		fp = fingerprint(fp, "role", st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())))
 		signer, chained := cur.Credentials, temporary
 		e, err := b.step(ctx, st.Profile+"/role", fp, opts.Renew, false, func(ctx context.Context) (cache.Entry, error) {
-			return b.assumeRole(ctx, client, chain, st, signer, chained, fp)
+			return b.assumeRole(ctx, client, chain, ep, st, signer, chained, fp)
 		})
 		if err != nil {
 			return cache.Entry{}, err
@@ -250,7 +257,7 @@ func (b *Broker) step(ctx context.Context, name, fp string, renew, withCode bool
 	}
 }
 
-func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *profile.RoleChain, signer cache.Credentials, fp, code string) (cache.Entry, error) {
+func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, signer cache.Credentials, fp, code string) (cache.Entry, error) {
 	in := &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(int32(chain.SessionDuration.Seconds()))}
 	generated := false
 	if chain.MFASerial != "" {
@@ -266,14 +273,14 @@ func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *profile
 	issued := b.now()
 	out, err := client.GetSessionToken(ctx, in, signWith(signer), noRetryWithMFA(chain.MFASerial != ""))
 	if err != nil {
-		se := classify(err, "GetSessionToken", mfaTarget(chain.MFASerial), chain.Source, chain.Endpoint, chain.MFASerial != "", false)
+		se := classify(err, "GetSessionToken", mfaTarget(chain.MFASerial), chain.Source, ep, chain.MFASerial != "", false)
 		se.GeneratedCode = generated
 		return cache.Entry{}, se
 	}
-	return b.store(sessionCacheName(chain), out.Credentials, issued, fp, "GetSessionToken", chain)
+	return b.store(sessionCacheName(chain), out.Credentials, issued, fp, "GetSessionToken", chain, ep)
 }
 
-func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, step profile.RoleStep, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
+func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, step profile.RoleStep, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
 	in := &sts.AssumeRoleInput{
 		RoleArn:         aws.String(step.RoleARN),
 		RoleSessionName: aws.String(step.SessionName),
@@ -285,16 +292,16 @@ func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.Role
 	issued := b.now()
 	out, err := client.AssumeRole(ctx, in, signWith(signer))
 	if err != nil {
-		return cache.Entry{}, classify(err, "AssumeRole", step.RoleARN, step.Profile, chain.Endpoint, false, temporary)
+		return cache.Entry{}, classify(err, "AssumeRole", step.RoleARN, step.Profile, ep, false, temporary)
 	}
-	return b.store(step.Profile+"/role", out.Credentials, issued, fp, "AssumeRole", chain)
+	return b.store(step.Profile+"/role", out.Credentials, issued, fp, "AssumeRole", chain, ep)
 }
 
 // store caches what STS returned, refusing an incomplete answer rather
 // than handing it out.
-func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, op string, chain *profile.RoleChain) (cache.Entry, error) {
+func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, op string, chain *profile.RoleChain, ep profile.Endpoint) (cache.Entry, error) {
 	if c == nil || aws.ToString(c.AccessKeyId) == "" || aws.ToString(c.SecretAccessKey) == "" || aws.ToString(c.SessionToken) == "" || c.Expiration == nil {
-		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: chain.Endpoint, Kind: ErrSTSUnavailable,
+		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: ep, Kind: ErrSTSUnavailable,
 			Err: errors.New("STS answered without complete credentials")}
 	}
 	e := cache.Entry{
@@ -308,7 +315,7 @@ func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, 
 		Fingerprint: fp,
 	}
 	if !e.Expires.After(b.now()) {
-		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: chain.Endpoint, Kind: ErrSTSUnavailable,
+		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: ep, Kind: ErrSTSUnavailable,
 			Err: fmt.Errorf("STS issued credentials that expired at %s: check this machine's clock", e.Expires.Format(time.RFC3339))}
 	}
 	if err := b.cache.Save(name, e); err != nil {
@@ -323,21 +330,11 @@ func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, 
 // two with different ones never do.
 func ChainID(chain *profile.RoleChain) string {
 	parts := []string{chain.Source, chain.MFASerial, strconv.FormatBool(chain.SessionToken),
-		strconv.Itoa(int(chain.SessionDuration.Seconds())), trustDomain(chain), chain.Endpoint.CABundle}
+		strconv.Itoa(int(chain.SessionDuration.Seconds())), chain.TrustDomain(), chain.Endpoint.CABundle}
 	for _, st := range chain.Steps {
 		parts = append(parts, st.Profile, st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())))
 	}
 	return fingerprint(parts...)
-}
-
-// trustDomain is where credentials made for chain are valid: a custom
-// endpoint is a domain of its own; the SDK's regional endpoints are one
-// per region for now.
-func trustDomain(chain *profile.RoleChain) string {
-	if chain.Endpoint.URL != "" {
-		return "endpoint:" + chain.Endpoint.URL
-	}
-	return "region:" + chain.Region
 }
 
 // fingerprint hashes what produced a cache entry; it names no secret.
@@ -423,6 +420,9 @@ var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:root$`)
 // work. It returns the caller's ARN.
 func (b *Broker) CheckKey(ctx context.Context, r *profile.Resolver, name string, key keystore.AccessKey, allowRoot bool) (string, error) {
 	region, ep, err := r.Locate(name)
+	if err == nil {
+		ep, err = STSEndpoint(region, ep)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -210,7 +210,7 @@ func TestSTSFailures(t *testing.T) {
 		}, ErrAccessDenied, "profile prod: AssumeRole arn:aws:iam::210987654321:role/Admin: AccessDenied", "GetSessionToken,AssumeRole"},
 		{"unreachable", "plain", func(c fakests.Call) error {
 			return &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
-		}, ErrSTSUnreachable, "STS unreachable at the default STS endpoint: connection refused", "GetSessionToken"},
+		}, ErrSTSUnreachable, "STS unreachable at https://sts.us-east-1.amazonaws.com (from the SDK's STS endpoint for us-east-1): connection refused", "GetSessionToken"},
 		{"throttled", "plain", func(c fakests.Call) error {
 			return apiError("Throttling", "Rate exceeded")
 		}, ErrSTSUnavailable, "Throttling: Rate exceeded", "GetSessionToken"},

@@ -64,6 +64,8 @@ var Classes = []Class{
 		}
 		return "fix the line and try again"
 	}},
+	{profile.ErrUnsupported, wire.CodeUnsupported, http.StatusConflict, RetryNever, "error",
+		hint("use the AWS CLI for that profile, or describe it for credbroker with the keys of README.md")},
 	{ErrNoAccessKey, wire.CodeNoAccessKey, http.StatusConflict, RetryNever, "error", func(err error) string {
 		var nk *NoAccessKeyError
 		if errors.As(err, &nk) {

@@ -30,7 +30,7 @@ func sentinels(t *testing.T) map[string]error {
 		"broker.ErrDaemonRunning": ErrDaemonRunning, "broker.ErrForbidden": ErrForbidden,
 		"broker.ErrMFAWait": ErrMFAWait, "broker.ErrBadRequest": ErrBadRequest,
 		"broker.ErrDamagedSeed": ErrDamagedSeed, "broker.ErrKeyringMismatch": ErrKeyringMismatch,
-		"profile.ErrUnknownProfile": profile.ErrUnknownProfile, "profile.ErrConfig": profile.ErrConfig,
+		"profile.ErrUnknownProfile": profile.ErrUnknownProfile, "profile.ErrConfig": profile.ErrConfig, "profile.ErrUnsupported": profile.ErrUnsupported,
 		"wire.ErrNoDaemon": wire.ErrNoDaemon, "wire.ErrForeignDaemon": wire.ErrForeignDaemon,
 		"wire.ErrUnsafeSocket":        wire.ErrUnsafeSocket,
 		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase, "keystore.ErrPassphraseRequired": keystore.ErrPassphraseRequired,

@@ -57,6 +57,27 @@ func newSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
 	}), nil
 }
 
+// STSEndpoint is the endpoint a call for region goes to: ep's own URL when
+// the settings name one, else the URL the SDK's endpoint rules give for
+// the region (its partition's DNS suffix, FIPS and dual-stack when asked),
+// named as where it came from. Calls are made to exactly this URL, so
+// what errors and status report is what was called.
+func STSEndpoint(region string, ep profile.Endpoint) (profile.Endpoint, error) {
+	if ep.URL != "" {
+		return ep, nil
+	}
+	params := sts.EndpointParameters{Region: aws.String(region), UseFIPS: aws.Bool(ep.UseFIPS), UseDualStack: aws.Bool(ep.UseDualStack)}
+	resolved, err := sts.NewDefaultEndpointResolverV2().ResolveEndpoint(context.Background(), params)
+	if err != nil {
+		return ep, &profile.ConfigError{Msg: fmt.Sprintf("no STS endpoint for region %s: %v", region, err)}
+	}
+	out := ep
+	out.URL = resolved.URI.String()
+	out.Source = "the SDK's STS endpoint for " + region
+	out.UseFIPS, out.UseDualStack = false, false // in the URL now
+	return out, nil
+}
+
 // maxCABundle bounds what is read: a bundle of every public root is
 // about 200 KiB.
 const maxCABundle = 4 << 20

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -99,13 +98,11 @@ func (c *callers) config(files [2]string, now time.Time) (*profile.Config, error
 	return cfg, err
 }
 
-// loadCallerConfig reads the caller's credbroker config.
-func loadCallerConfig(credbroker, _ string) (*profile.Config, error) {
-	return profile.LoadConfig(credbroker)
+// loadCallerConfig reads the caller's config files: credbroker's and the
+// AWS CLI's, credbroker's winning for a profile in both.
+func loadCallerConfig(credbroker, aws string) (*profile.Config, error) {
+	return profile.LoadSources(profile.Sources{Credbroker: credbroker, AWS: aws})
 }
-
-// errForeignSettings: another user's caller named an endpoint or CA bundle.
-var errForeignSettings = errors.New("settings not taken from another user")
 
 // resolve resolves profile name for the request r of peer pi: with the
 // caller's own config files and settings when it is the daemon's own user,

@@ -58,6 +58,11 @@ type setup struct {
 	humanCodes bool
 	codes      broker.CodeSource
 	owner      uint32
+	// newSTS, when set, makes the STS clients (one fake STS for all
+	// otherwise).
+	newSTS func(region string, ep profile.Endpoint) (broker.STS, error)
+	// keys, when set, is the keystore (a daemon restarted on it).
+	keys *keystore.Store
 }
 
 func humanCodes(s *setup) { s.humanCodes = true }
@@ -71,7 +76,10 @@ func newDaemonHarness(t testing.TB, extraConfig string, opts ...func(*setup)) *d
 	for _, o := range opts {
 		o(&st)
 	}
-	h := &daemonHarness{keys: keystore.NewMemory(), codes: &fakests.Codes{}, refreshes: &logCounter{msg: "refreshed"}}
+	h := &daemonHarness{keys: st.keys, codes: &fakests.Codes{}, refreshes: &logCounter{msg: "refreshed"}}
+	if h.keys == nil {
+		h.keys = keystore.NewMemory()
+	}
 	h.sts = &fakests.STS{Now: time.Now, ARN: "arn:aws:iam::123456789012:user/alice"}
 	for _, p := range []string{"base", "plain", "direct"} {
 		if err := h.keys.PutAccessKey(p, keystore.AccessKey{AccessKeyID: "AKIA" + strings.Repeat(strings.ToUpper(p[:1]), 16), SecretAccessKey: strings.Repeat("s", 40)}); err != nil {
@@ -79,6 +87,9 @@ func newDaemonHarness(t testing.TB, extraConfig string, opts ...func(*setup)) *d
 		}
 	}
 	bopts := broker.Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (broker.STS, error) { return h.sts, nil }}
+	if st.newSTS != nil {
+		bopts.NewSTS = st.newSTS
+	}
 	switch {
 	case st.codes != nil:
 		bopts.Codes = st.codes

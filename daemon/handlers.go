@@ -148,7 +148,7 @@ func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
 	n, err := d.b.Forget(d.snap.Load().resolver, req.Profile)
 	if caller, ok := wire.CallerOf(r.URL.Query()); ok && err == nil {
 		var cfg *profile.Config
-		if cfg, err = profile.LoadConfig(caller.Config); err == nil {
+		if cfg, err = loadCallerConfig(caller.Config, caller.AWSConfig); err == nil {
 			var more int
 			more, err = d.b.Forget(d.b.Resolver(cfg, caller.Getenv), req.Profile)
 			n += more
@@ -317,10 +317,11 @@ func (e *refusal) Is(target error) bool { return target == broker.ErrForbidden }
 
 // stsEndpoint names where chain's credentials come from, for status.
 func stsEndpoint(c *profile.RoleChain) string {
-	if c.Endpoint.URL != "" {
-		return c.Endpoint.URL
+	ep, err := broker.STSEndpoint(c.Region, c.Endpoint)
+	if err != nil {
+		return "none for " + c.Region
 	}
-	return "sts." + c.Region + " (the SDK's regional endpoint)"
+	return ep.URL
 }
 
 // ownerOnly identifies the caller and refuses anyone but the daemon's own

@@ -53,17 +53,22 @@ type Config struct {
 	// ServiceName is "" for "credbroker": the keychain service, the keyctl
 	// keyring, the pass folder and the wincred prefix.
 	ServiceName string
+	// PassDir is the pass backend's password store ("" is pass's own
+	// default, ~/.password-store). keyring sets PASSWORD_STORE_DIR for
+	// every pass it runs to this, so it must be read here.
+	PassDir string
 }
 
 // ConfigFromEnv reads CREDBROKER_KEYRING, CREDBROKER_FILE_DIR,
-// CREDBROKER_FILE_PASSPHRASE and CREDBROKER_SECRET_SERVICE_COLLECTION
-// through getenv (os.Getenv in production).
+// CREDBROKER_FILE_PASSPHRASE, CREDBROKER_SECRET_SERVICE_COLLECTION and
+// pass's PASSWORD_STORE_DIR through getenv (os.Getenv in production).
 func ConfigFromEnv(getenv func(string) string) Config {
 	return Config{
 		Backend:        getenv("CREDBROKER_KEYRING"),
 		FileDir:        getenv("CREDBROKER_FILE_DIR"),
 		FilePassphrase: getenv("CREDBROKER_FILE_PASSPHRASE"),
 		Collection:     getenv("CREDBROKER_SECRET_SERVICE_COLLECTION"),
+		PassDir:        getenv("PASSWORD_STORE_DIR"),
 	}
 }
 
@@ -192,6 +197,7 @@ func keyringConfig(cfg Config, b keyring.BackendType) keyring.Config {
 		KWalletAppID:  cfg.ServiceName,
 		KWalletFolder: cfg.ServiceName,
 		PassPrefix:    cfg.ServiceName,
+		PassDir:       cfg.PassDir,
 		WinCredPrefix: cfg.ServiceName,
 	}
 	if b == keyring.KWalletBackend {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -15,11 +13,14 @@ import (
 	"strings"
 )
 
-// Profile is one [profile NAME] (or [default]) section. The keys mean what
-// they mean in ~/.aws/config.
+// Profile is one [profile NAME] (or [default]) section, with what
+// include_profile brings in already applied. The keys mean what they mean
+// in ~/.aws/config (and, for include_profile, in aws-vault).
 type Profile struct {
 	Name string
-	// Line is where the section starts, for messages.
+	// File is the file the section is in; Line is where it starts, for
+	// messages.
+	File string
 	Line int
 
 	RoleARN         string
@@ -39,10 +40,44 @@ type Profile struct {
 	// IgnoreSet says the key was written at all.
 	IgnoreConfiguredEndpointURLs bool
 	IgnoreSet                    bool
+	// UseFIPSEndpoint and UseDualStackEndpoint are use_fips_endpoint and
+	// use_dualstack_endpoint; nil when not written.
+	UseFIPSEndpoint, UseDualStackEndpoint *bool
+	// IncludeProfile is include_profile: the profile whose keys apply
+	// where this one sets none (the fields above already hold them).
+	IncludeProfile string
+	// CredentialProcess is the command the AWS CLI runs for this
+	// profile's credentials. credbroker never runs it; it only
+	// recognises itself there (see SelfReferenceError).
+	CredentialProcess string
+	// Unsupported lists the keys of this profile that credbroker does not
+	// support yet, in file order: resolving the profile, or a chain
+	// through it, is an *UnsupportedError.
+	Unsupported []string
 
-	// lines remembers where each key was set, for messages.
-	lines map[string]int
+	// at is where each key was set (possibly in an included profile).
+	at map[string]setting
+	// err is a problem found when the file was read that makes the
+	// profile unusable, kept for when it is resolved: a profile of
+	// ~/.aws/config (whose other profiles must keep working, as they do
+	// for the AWS CLI) or a fragment that others include.
+	err error
+	// runs is the profile credential_process asks credbroker for.
+	runs string
+	// cliRole: role_arn is written in the section itself, where the AWS
+	// CLI (which knows no include_profile) sees it.
+	cliRole bool
 }
+
+// setting is one key's value and where it is written.
+type setting struct {
+	value, file string
+	line        int
+}
+
+// CredbrokerProfile is the profile this profile's credential_process asks
+// credbroker for ("" when it does not run credbroker).
+func (p *Profile) CredbrokerProfile() string { return p.runs }
 
 // Services is a [services NAME] section: service id (lower case, as in the
 // file) -> key -> value.
@@ -75,20 +110,47 @@ type AccessRule struct {
 	Profiles []string
 }
 
-// Config is the broker's profile file: AWS shared-config syntax, the same
-// keys, and credbroker's own [daemon] and [access NAME] sections.
+// Config is what credbroker knows of profiles: its own file (AWS
+// shared-config syntax, the same keys, and credbroker's own [daemon] and
+// [access NAME] sections), merged with the AWS CLI's ~/.aws/config when
+// loaded with LoadSources.
 type Config struct {
-	// Path is the file the config was read from ("" when there is none).
-	Path     string
+	// Path is credbroker's own file ("" when there is none); messages
+	// that tell the owner where to add a profile name it.
+	Path string
+	// AWSPath is the AWS CLI's config file it was merged with ("" for
+	// none).
+	AWSPath  string
 	Profiles map[string]*Profile
 	Services map[string]Services
-	// Daemon is the [daemon] section.
+	// Daemon is the [daemon] section (credbroker's own file only).
 	Daemon DaemonSettings
-	// Access holds the [access NAME] sections, in file order.
+	// Access holds the [access NAME] sections, in file order
+	// (credbroker's own file only).
 	Access []*AccessRule
+	// Warnings are what was read and ignored (unknown keys, sections the
+	// AWS CLI ignores) or refused for one profile only, in file order,
+	// credbroker's file first.
+	Warnings []Warning
+
+	// servicesAt is where each [services NAME] section starts.
+	servicesAt map[string]setting
 }
 
-// ConfigError is a problem at a line of the config file.
+// Warning is something in a config file that credbroker ignores, or a
+// profile of ~/.aws/config it refuses, which does not stop the rest from
+// working.
+type Warning struct {
+	File string
+	Line int
+	Msg  string
+}
+
+// String is "FILE:LINE: MSG".
+func (w Warning) String() string { return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg) }
+
+// ConfigError is a problem at a line of the config file, or (Path "") in
+// a setting of the environment.
 type ConfigError struct {
 	Path string
 	Line int
@@ -96,7 +158,10 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	if e.Line == 0 {
+	switch {
+	case e.Path == "":
+		return e.Msg
+	case e.Line == 0:
 		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 	}
 	return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
@@ -111,21 +176,17 @@ var ErrConfig = errors.New("invalid config")
 
 // emptyConfig is the config of a file that does not exist.
 func emptyConfig(path string) *Config {
-	return &Config{Path: path, Profiles: map[string]*Profile{}, Services: map[string]Services{}}
+	return &Config{Path: path, Profiles: map[string]*Profile{}, Services: map[string]Services{}, servicesAt: map[string]setting{}}
 }
 
-// LoadConfig reads the config file at path. A missing file is an empty
-// config: profiles can also live in the keystore alone.
+// LoadConfig reads credbroker's own config file at path. A missing file
+// is an empty config: profiles can also live in the keystore alone.
 func LoadConfig(path string) (*Config, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return emptyConfig(path), nil
-	}
+	f, err := readFile(path, false)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	return ParseConfig(path, f)
+	return assemble(f, nil)
 }
 
 var (
@@ -139,7 +200,7 @@ var (
 	mfaSerialPattern   = regexp.MustCompile(`^[\w+=/:,.@-]+$`)
 	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-\d+$`)
+	regionPattern      = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]+)+-\d+$`)
 	profileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+=-]*$`)
 )
 
@@ -152,124 +213,35 @@ func ValidProfileName(name string) error {
 	return nil
 }
 
-// section is one typed section of the file: it takes the key = value
-// lines (and sub-properties) written under its header.
-type section interface {
-	set(key, value string, line int) error
-	setSub(parent, key, value string)
-}
-
-// ParseConfig parses AWS shared-config syntax: [profile NAME], [default],
-// [services NAME] and [sso-session NAME] sections, and credbroker's own
-// [daemon] and [access NAME] sections; key = value lines; comments
-// starting with # or ;; indented lines continuing a key whose value is
-// empty (sub-properties, as in services sections). As in botocore, keys are
-// case-insensitive and a repeated section or key is an error.
+// ParseConfig parses credbroker's own file: AWS shared-config syntax,
+// [profile NAME], [default], [services NAME] and [sso-session NAME]
+// sections, and credbroker's own [daemon] and [access NAME] sections;
+// key = value lines; comments starting with # or ;; indented lines
+// continuing a key whose value is empty (sub-properties, as in services
+// sections). As in botocore, keys are case-insensitive and a repeated
+// section or key is an error. Any problem with a profile is an error here
+// (the file is credbroker's: its owner fixes it), except the whole-profile
+// checks of a fragment that other profiles include, which wait until it is
+// resolved itself.
 func ParseConfig(path string, r io.Reader) (*Config, error) {
-	cfg := emptyConfig(path)
-	headers := map[string]int{}
-	var (
-		cur  section
-		keys map[string]int
-	)
-	err := lex(path, r, func(e entry) error {
-		fail := func(format string, args ...any) error {
-			return &ConfigError{Path: path, Line: e.Line, Msg: fmt.Sprintf(format, args...)}
-		}
-		if e.Key == "" { // a header
-			if prev, dup := headers[e.Section]; dup {
-				return fail("section [%s] is already defined at line %d", e.Section, prev)
-			}
-			headers[e.Section] = e.Line
-			keys = map[string]int{}
-			var err error
-			if cur, err = cfg.newSection(e.Section, e.Line); err != nil {
-				return fail("%v", err)
-			}
-			return nil
-		}
-		if e.Parent != "" {
-			cur.setSub(e.Parent, e.Key, e.Value)
-			return nil
-		}
-		if prev, dup := keys[e.Key]; dup {
-			return fail("key %s is already set at line %d", e.Key, prev)
-		}
-		keys[e.Key] = e.Line
-		if err := cur.set(e.Key, e.Value, e.Line); err != nil {
-			return fail("%v", err)
-		}
-		return nil
-	})
+	f, err := parseFile(path, r, false)
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range cfg.Names() {
-		if err := cfg.check(cfg.Profiles[name]); err != nil {
-			return nil, err
-		}
-	}
-	for _, r := range cfg.Access {
-		if err := r.check(); err != nil {
-			return nil, &ConfigError{Path: path, Line: r.Line, Msg: err.Error()}
-		}
-	}
-	return cfg, nil
+	return assemble(f, nil)
 }
-
-// newSection makes the typed section for a header and files it in cfg.
-func (cfg *Config) newSection(header string, line int) (section, error) {
-	name, isProfile := strings.CutPrefix(header, "profile ")
-	switch {
-	case header == "default":
-		name, isProfile = "default", true
-	case isProfile:
-	case strings.HasPrefix(header, "services "):
-		s := Services{}
-		cfg.Services[strings.TrimPrefix(header, "services ")] = s
-		return s, nil
-	case header == "daemon":
-		cfg.Daemon.Line = line
-		return &cfg.Daemon, nil
-	case strings.HasPrefix(header, "access "):
-		rule := &AccessRule{Name: strings.TrimPrefix(header, "access "), Line: line}
-		cfg.Access = append(cfg.Access, rule)
-		return rule, nil
-	case strings.HasPrefix(header, "sso-session "), header == "plugins", header == "preview":
-		return ignored{}, nil
-	default:
-		return nil, fmt.Errorf("section [%s] is not a profile: write [profile %s] (the ~/.aws/config form)", header, header)
-	}
-	if err := ValidProfileName(name); err != nil {
-		return nil, err
-	}
-	if p, dup := cfg.Profiles[name]; dup {
-		return nil, fmt.Errorf("profile %s is already defined at line %d", name, p.Line)
-	}
-	p := &Profile{Name: name, Line: line, lines: map[string]int{}}
-	cfg.Profiles[name] = p
-	return p, nil
-}
-
-// ignored is a section of another tool's (sso-session, plugins, preview).
-type ignored struct{}
-
-func (ignored) set(string, string, int) error { return nil }
-func (ignored) setSub(string, string, string) {}
 
 func lengthIn(s string, lo, hi int) bool { return len(s) >= lo && len(s) <= hi }
 
-func (p *Profile) setSub(string, string, string) {}
-
-func (p *Profile) set(key, value string, line int) error {
-	p.lines[key] = line
-	if value == "" {
-		return nil // a key that opens sub-properties: none are a profile's
-	}
+// set applies one key of the profile (after include_profile) to its field.
+func (p *Profile) set(key, value string) error {
 	switch key {
 	case "role_arn":
 		if !lengthIn(value, 20, 2048) || !roleARNPattern.MatchString(value) {
 			return fmt.Errorf("role_arn %q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", clip(value))
+		}
+		if err := checkARNPartition("role_arn", value); err != nil {
+			return err
 		}
 		p.RoleARN = value
 	case "source_profile":
@@ -277,9 +249,17 @@ func (p *Profile) set(key, value string, line int) error {
 			return fmt.Errorf("source_profile: %w", err)
 		}
 		p.SourceProfile = value
+	case "include_profile":
+		if err := ValidProfileName(value); err != nil {
+			return fmt.Errorf("include_profile: %w", err)
+		}
+		p.IncludeProfile = value
 	case "mfa_serial":
 		if !lengthIn(value, 9, 256) || !mfaSerialPattern.MatchString(value) {
 			return fmt.Errorf("mfa_serial %q is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial", clip(value))
+		}
+		if err := checkARNPartition("mfa_serial", value); err != nil {
+			return err
 		}
 		p.MFASerial = value
 	case "external_id":
@@ -304,8 +284,8 @@ func (p *Profile) set(key, value string, line int) error {
 		}
 		p.Region = value
 	case "endpoint_url":
-		if err := checkEndpoint(value); err != nil {
-			return fmt.Errorf("endpoint_url: %w", err)
+		if err := checkEndpoint("endpoint_url", value); err != nil {
+			return err
 		}
 		p.EndpointURL = value
 	case "services":
@@ -318,10 +298,33 @@ func (p *Profile) set(key, value string, line int) error {
 			return fmt.Errorf("ignore_configured_endpoint_urls %q must be true or false", clip(value))
 		}
 		p.IgnoreConfiguredEndpointURLs, p.IgnoreSet = b, true
+	case "use_fips_endpoint", "use_dualstack_endpoint":
+		b, err := parseSwitch(value)
+		if err != nil {
+			return fmt.Errorf("%s %q must be true or false", key, clip(value))
+		}
+		if key == "use_fips_endpoint" {
+			p.UseFIPSEndpoint = &b
+		} else {
+			p.UseDualStackEndpoint = &b
+		}
+	case "credential_process":
+		p.CredentialProcess = value
+		p.runs = credbrokerTarget(value)
 	}
-	// Other keys (output, cli_pager, credential_process, sso_*...) belong
-	// to other tools; like the SDKs, ignore them.
 	return nil
+}
+
+// parseSwitch reads a use_*_endpoint value as the SDKs do: true or false
+// in any case (the Go SDK's env_config, botocore's ensure_boolean).
+func parseSwitch(v string) (bool, error) {
+	switch {
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	case strings.EqualFold(v, "false"):
+		return false, nil
+	}
+	return false, errors.New("not true or false")
 }
 
 func (s Services) set(key, value string, _ int) error {
@@ -408,13 +411,15 @@ func splitList(v string) []string {
 // check validates what needs the whole profile.
 func (cfg *Config) check(p *Profile) error {
 	at := func(key, format string, args ...any) error {
-		line := p.lines[key]
-		if line == 0 {
-			line = p.Line
+		s, ok := p.at[key]
+		if !ok {
+			s = setting{file: p.File, line: p.Line}
 		}
-		return &ConfigError{Path: cfg.Path, Line: line, Msg: fmt.Sprintf("profile %s: ", p.Name) + fmt.Sprintf(format, args...)}
+		return &ConfigError{Path: s.file, Line: s.line, Msg: fmt.Sprintf("profile %s: ", p.Name) + fmt.Sprintf(format, args...)}
 	}
-	if p.SourceProfile != "" && p.RoleARN == "" {
+	// A source_profile naming the profile itself means its own key, as in
+	// aws-vault's include_profile examples ("parent" style).
+	if p.SourceProfile != "" && p.SourceProfile != p.Name && p.RoleARN == "" {
 		return at("source_profile", "source_profile needs role_arn: a source profile is only used to assume a role")
 	}
 	if p.RoleARN != "" && p.DurationSeconds > MaxRoleDuration {
@@ -431,12 +436,4 @@ func (cfg *Config) check(p *Profile) error {
 // Names lists the profiles in the file, sorted.
 func (cfg *Config) Names() []string {
 	return slices.Sorted(maps.Keys(cfg.Profiles))
-}
-
-func checkEndpoint(v string) error {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http:// or https:// URL", clip(v))
-	}
-	return nil
 }

@@ -80,6 +80,8 @@ func TestParseConfigErrors(t *testing.T) {
 		name, text, want string
 	}{
 		{"no equals", "[profile a]\nregion us-east-1\n", ":2: expected key = value"},
+		{"no equals before an ARN", "[profile a]\nrole_arn arn:aws:iam::210987654321:role/Admin\n", `:2: expected key = value, found "role_arn arn:aws:iam::210987654321:role/Admin"`},
+		{"no key before a colon", "[profile a]\n: x\n", ":2: a line starts with : and has no key"},
 		{"outside section", "region = us-east-1\n", ":1: \"region = us-east-1\" is outside any section"},
 		{"unclosed header", "[profile a\n", ":1: section header"},
 		{"bare section", "[prod]\nregion = us-east-1\n", ":1: section [prod] is not a profile: write [profile prod]"},

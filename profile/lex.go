@@ -74,13 +74,21 @@ func lex(path string, r io.Reader, yield func(entry) error) error {
 		if section == "" {
 			return fail("%q is outside any section: start with [profile NAME]", clip(trimmed))
 		}
-		key, value, ok := strings.Cut(trimmed, "=")
-		if !ok {
+		// botocore's configparser splits at the first = or : (the Go
+		// SDK knows only =): "region: us-east-1" works for the AWS CLI.
+		// A : after a blank ("role_arn arn:aws:...") is a missing =, not
+		// a key with a blank in it.
+		i := strings.IndexAny(trimmed, "=:")
+		if i >= 0 && trimmed[i] == ':' && strings.ContainsAny(strings.TrimSpace(trimmed[:i]), " \t") {
+			i = -1
+		}
+		if i < 0 {
 			return fail("expected key = value, found %q", clip(trimmed))
 		}
+		key, value := trimmed[:i], trimmed[i+1:]
 		e := entry{Section: section, Key: strings.ToLower(strings.TrimSpace(key)), Value: stripInlineComment(strings.TrimSpace(value)), Line: lineNo}
 		if e.Key == "" {
-			return fail("a line starts with = and has no key")
+			return fail("a line starts with %c and has no key", trimmed[i])
 		}
 		indented := raw[0] == ' ' || raw[0] == '\t'
 		switch {

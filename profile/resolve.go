@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os/user"
 	"regexp"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -29,7 +29,6 @@ const (
 	defaultSessionDuration    = time.Hour
 	defaultMFASessionDuration = 8 * time.Hour
 	defaultRoleDuration       = time.Hour
-	defaultRegion             = "us-east-1"
 )
 
 // RoleStep is one AssumeRole in a chain.
@@ -64,27 +63,14 @@ type RoleChain struct {
 	// Path lists the profiles from Profile down to Source.
 	Path []string
 
-	Region   string
-	Endpoint Endpoint
-}
-
-// Endpoint is the STS endpoint a chain talks to.
-type Endpoint struct {
-	// URL is "" for the SDK's default regional endpoint.
-	URL string
-	// Source says where URL came from, for messages.
-	Source string
-	// CABundle is a PEM file of the certificates to trust for it instead
-	// of the system's (AWS_CA_BUNDLE, else the profile's ca_bundle, as
-	// the AWS SDKs read them); "" for the system's.
-	CABundle string
-}
-
-func (e Endpoint) String() string {
-	if e.URL == "" {
-		return "the default STS endpoint"
-	}
-	return e.URL + " (from " + e.Source + ")"
+	// Region is where STS is called: the profile's region (inherited
+	// along source_profile), else AWS_REGION, else AWS_DEFAULT_REGION,
+	// else the partition's default region. Never "".
+	Region string
+	// Partition is the AWS partition (aws, aws-cn, aws-us-gov, ...) the
+	// chain's role ARNs, MFA device and region are in.
+	Partition string
+	Endpoint  Endpoint
 }
 
 // Resolver turns a profile name into a RoleChain.
@@ -119,28 +105,53 @@ func (r *Resolver) Known() ([]string, error) {
 }
 
 // Resolve builds the chain for name. Errors: *UnknownProfileError,
-// *CycleError, or a *ConfigError for an invalid endpoint in the environment.
+// *CycleError, *UnsupportedError, *SelfReferenceError,
+// *DelegatedProfileError, or a *ConfigError (a profile of ~/.aws/config
+// that was refused when it was read, a chain that mixes partitions, an
+// invalid endpoint or switch in the environment).
 func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 	p, err := r.profile(name)
 	if err != nil {
 		return nil, err
 	}
 	chain := &RoleChain{Profile: name}
-	var roles []*Profile
-	var path []string
+	var (
+		roles               []*Profile
+		path                []string
+		mfaFrom, regionFrom *Profile
+	)
 	seen := map[string]int{}
 	for {
 		if i, dup := seen[p.Name]; dup {
 			cycle := append(path[i:], p.Name)
-			return nil, &CycleError{Path: r.Config.Path, Profiles: cycle}
+			return nil, &CycleError{Path: firstNonEmpty(p.File, r.Config.Path, r.Config.AWSPath), Profiles: cycle}
 		}
 		seen[p.Name] = len(path)
 		path = append(path, p.Name)
-		if chain.MFASerial == "" {
-			chain.MFASerial = p.MFASerial
+		if err := p.usable(len(path) == 1); err != nil {
+			return nil, err
 		}
-		if chain.Region == "" {
-			chain.Region = p.Region
+		if len(path) > 1 && p.handsOff() {
+			// The AWS CLI would run this source profile's
+			// credential_process, which asks credbroker for another
+			// profile: its credentials are that profile's.
+			next, err := r.profile(p.runs)
+			if err != nil {
+				var u *UnknownProfileError
+				if errors.As(err, &u) {
+					s := p.at["credential_process"]
+					return nil, &ConfigError{Path: s.file, Line: s.line, Msg: fmt.Sprintf("profile %s: credential_process asks credbroker for profile %s, which is not a known profile", p.Name, p.runs)}
+				}
+				return nil, err
+			}
+			p = next
+			continue
+		}
+		if mfaFrom == nil && p.MFASerial != "" {
+			mfaFrom = p
+		}
+		if regionFrom == nil && p.Region != "" {
+			regionFrom = p
 		}
 		if p.RoleARN == "" {
 			break
@@ -162,8 +173,11 @@ func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 	}
 	chain.Path = path
 	chain.Source = path[len(path)-1]
-	if chain.Region == "" {
-		chain.Region = firstNonEmpty(r.Getenv("AWS_REGION"), r.Getenv("AWS_DEFAULT_REGION"), defaultRegion)
+	if mfaFrom != nil {
+		chain.MFASerial = mfaFrom.MFASerial
+	}
+	if err := r.place(chain, roles, mfaFrom, regionFrom); err != nil {
+		return nil, err
 	}
 	if chain.Endpoint, err = r.endpoint(path); err != nil {
 		return nil, err
@@ -230,60 +244,7 @@ func (r *Resolver) profile(name string) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, &UnknownProfileError{Name: name, Known: known, ConfigPath: r.Config.Path}
-}
-
-// endpoint resolves the STS endpoint the way the AWS SDKs resolve a
-// service-specific endpoint: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the
-// profile's ignore_configured_endpoint_urls) turns configured endpoints off;
-// otherwise AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL, then the sts
-// endpoint_url of the profile's [services] section, then the profile's
-// endpoint_url. Profile settings are inherited along source_profile.
-func (r *Resolver) endpoint(path []string) (Endpoint, error) {
-	ignore, services, profileURL, profileName := false, "", "", ""
-	for i := len(path) - 1; i >= 0; i-- {
-		p := r.Config.Profiles[path[i]]
-		if p == nil {
-			continue
-		}
-		if p.IgnoreSet {
-			ignore = p.IgnoreConfiguredEndpointURLs
-		}
-		if p.Services != "" {
-			services = p.Services
-		}
-		if p.EndpointURL != "" {
-			profileURL, profileName = p.EndpointURL, p.Name
-		}
-	}
-	if v := r.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return Endpoint{}, fmt.Errorf("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=%q must be true or false", clip(v))
-		}
-		ignore = b
-	}
-	if ignore {
-		return Endpoint{}, nil
-	}
-	for _, env := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"} {
-		if v := r.Getenv(env); v != "" {
-			if err := checkEndpoint(v); err != nil {
-				return Endpoint{}, fmt.Errorf("%s: %w", env, err)
-			}
-			return Endpoint{URL: v, Source: env}, nil
-		}
-	}
-	if v := r.Config.Services[services]["sts"]["endpoint_url"]; services != "" && v != "" {
-		if err := checkEndpoint(v); err != nil {
-			return Endpoint{}, &ConfigError{Path: r.Config.Path, Msg: fmt.Sprintf("[services %s] sts endpoint_url: %v", services, err)}
-		}
-		return Endpoint{URL: v, Source: "[services " + services + "] in " + r.Config.Path}, nil
-	}
-	if profileURL != "" {
-		return Endpoint{URL: profileURL, Source: "profile " + profileName + " in " + r.Config.Path}, nil
-	}
-	return Endpoint{}, nil
+	return nil, &UnknownProfileError{Name: name, Known: known, ConfigPath: firstNonEmpty(r.Config.Path, r.Config.AWSPath)}
 }
 
 var sessionNameUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
@@ -357,11 +318,18 @@ func (e *CycleError) Error() string {
 // Locate returns the region and STS endpoint for profile, which need not
 // exist yet (credbroker add checks a new key against STS).
 func (r *Resolver) Locate(profile string) (string, Endpoint, error) {
-	region := ""
+	region, part := "", partitions[len(partitions)-1]
 	if p := r.Config.Profiles[profile]; p != nil {
 		region = p.Region
+		// The key's partition is its MFA device's, or its role's.
+		for _, arn := range []string{p.MFASerial, p.RoleARN} {
+			if pt, ok := partitionByID(arnPartition(arn)); ok {
+				part = pt
+				break
+			}
+		}
 	}
-	region = firstNonEmpty(region, r.Getenv("AWS_REGION"), r.Getenv("AWS_DEFAULT_REGION"), defaultRegion)
+	region = firstNonEmpty(region, r.Getenv("AWS_REGION"), r.Getenv("AWS_DEFAULT_REGION"), part.DefaultRegion)
 	ep, err := r.endpoint([]string{profile})
 	ep.CABundle = r.caBundle(profile)
 	return region, ep, err
@@ -398,4 +366,56 @@ func (r *Resolver) caBundle(name string) string {
 		return p.CABundle
 	}
 	return ""
+}
+
+// usable says why a profile on a chain cannot be resolved: a problem kept
+// from when its file was read, role_arn together with a credential_process
+// that runs credbroker for itself (asked is true for the profile asked
+// for), a key credbroker does not support yet, or (asked) a profile whose
+// only credentials are another profile's, handed out by credbroker. What
+// the AWS CLI does with credential_process is judged by what it sees: the
+// section's own role_arn, not one brought in by include_profile.
+func (p *Profile) usable(asked bool) error {
+	if p.err != nil {
+		return p.err
+	}
+	if asked && p.runs == p.Name && p.cliRole {
+		s := p.at["credential_process"]
+		return &SelfReferenceError{Profile: p.Name, File: s.file, Line: s.line}
+	}
+	if len(p.Unsupported) > 0 {
+		key := p.Unsupported[0]
+		for _, k := range unsupportedLead {
+			if slices.Contains(p.Unsupported, k) {
+				key = k
+				break
+			}
+		}
+		s := p.at[key]
+		return &UnsupportedError{Profile: p.Name, Key: key, File: s.file, Line: s.line}
+	}
+	if asked && p.handsOff() {
+		s := p.at["credential_process"]
+		return &DelegatedProfileError{Profile: p.Name, Target: p.runs, File: s.file, Line: s.line}
+	}
+	return nil
+}
+
+// handsOff: for the AWS CLI, the profile's credentials are those
+// credential_process asks credbroker for, of another profile (botocore
+// tries role_arn first, so with a role of its own the command is never
+// run).
+func (p *Profile) handsOff() bool { return p.runs != "" && p.runs != p.Name && !p.cliRole }
+
+// Origin says where a profile comes from, for credbroker list: the file
+// its section is in, or "keystore" for a profile that is only a stored
+// key. A name that is neither is an *UnknownProfileError.
+func (r *Resolver) Origin(name string) (string, error) {
+	if p, ok := r.Config.Profiles[name]; ok {
+		return firstNonEmpty(p.File, r.Config.Path), nil
+	}
+	if _, err := r.profile(name); err != nil {
+		return "", err
+	}
+	return "keystore", nil
 }

@@ -26,6 +26,7 @@ type Code string
 const (
 	CodeUnknownProfile  Code = "unknown_profile"
 	CodeConfig          Code = "config"
+	CodeUnsupported     Code = "unsupported"
 	CodeNoAccessKey     Code = "no_access_key"
 	CodeRootKey         Code = "root_key"
 	CodeForbidden       Code = "forbidden"
@@ -54,7 +55,7 @@ const (
 
 // Codes lists every Code above.
 var Codes = []Code{
-	CodeUnknownProfile, CodeConfig, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected,
+	CodeUnknownProfile, CodeConfig, CodeUnsupported, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected,
 	CodeMFARefused, CodeMFAWait, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
 	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodePassphrase, CodeBadRequest, CodeNoDaemon,
 	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeInternal,

@@ -66,7 +66,7 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 	if system && a.getenv("CREDBROKER_SOCKET") == "" {
 		socket = wire.SystemSocket
 	}
-	cfg, err := a.config()
+	cfg, err := a.ownConfig()
 	if err != nil {
 		return err
 	}

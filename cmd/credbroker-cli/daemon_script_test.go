@@ -236,13 +236,13 @@ func cmdOutage(ts *testscript.TestScript, neg bool, args []string) {
 		served++
 		time.Sleep(time.Second)
 	}
-	// About 25 one-second rounds fit between the first issue and 4 s
-	// before expiry; a daemon that stopped serving would have failed one.
-	// The daemon went back to STS (and failed) in that time: it was not
-	// simply idle.
+	// Up to 25 one-second rounds fit between the first issue and 4 s
+	// before expiry (fewer on a loaded machine); a daemon that stopped
+	// serving would have failed one. The daemon went back to STS (and
+	// failed) in that time: it was not simply idle.
 	attempts := p.Count("GetSessionToken")
-	if served < 15 || attempts < 1 {
-		ts.Fatalf("during the outage: served %d times (want at least 15), %d attempts at STS (want at least 1)", served, attempts)
+	if served < 5 || attempts < 1 {
+		ts.Fatalf("during the outage: served %d times (want at least 5), %d attempts at STS (want at least 1)", served, attempts)
 	}
 	ts.Logf("outage: the cached credentials were served %d times while STS failed %d attempts", served, attempts)
 

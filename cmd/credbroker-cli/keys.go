@@ -139,8 +139,11 @@ func newListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, warning := range r.Config.Warnings {
+				fmt.Fprintf(a.stderr, "credbroker: warning: %s\n", warning)
+			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "PROFILE\tACCESS KEY\tTOTP SEED\tCREDENTIALS")
+			fmt.Fprintln(w, "PROFILE\tACCESS KEY\tTOTP SEED\tCREDENTIALS\tFROM")
 			for _, p := range profiles {
 				seed, how := "-", "error: "
 				if p.Seed {
@@ -151,7 +154,8 @@ func newListCmd(a *app) *cobra.Command {
 				} else {
 					how = p.Chain.Describe()
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, dash(p.KeyID), seed, how)
+				from, _ := r.Origin(p.Name)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", p.Name, dash(p.KeyID), seed, how, dash(from))
 			}
 			if err := w.Flush(); err != nil {
 				return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -15,6 +14,7 @@ import (
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
 	"github.com/credbroker/credbroker/profile"
+	"github.com/credbroker/credbroker/wire"
 )
 
 // app is what every command shares: the process's streams and environment,
@@ -128,30 +128,30 @@ func exactProfile(c *cobra.Command, args []string) error {
 }
 
 // configPath is $CREDBROKER_CONFIG or the per-user default.
+// (as an absolute path: the daemon reads it for this caller).
 func (a *app) configPath() string {
-	if p := a.getenv("CREDBROKER_CONFIG"); p != "" {
+	if p := wire.ConfigPath(a.getenv); p != "" {
 		return p
 	}
-	dir := a.getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			home = "."
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "credbroker", "config")
+	abs, _ := filepath.Abs(filepath.Join(".config", "credbroker", "config"))
+	return abs
 }
 
 func (a *app) config() (*profile.Config, error) {
 	if a.cfg == nil {
-		cfg, err := profile.LoadConfig(a.configPath())
+		cfg, err := profile.LoadSources(profile.Sources{Credbroker: a.configPath(), AWS: wire.AWSConfigPath(a.getenv)})
 		if err != nil {
 			return nil, err
 		}
 		a.cfg = cfg
 	}
 	return a.cfg, nil
+}
+
+// ownConfig is credbroker's own file alone: a daemon's [daemon] and
+// [access] settings, and the profiles it serves to other users.
+func (a *app) ownConfig() (*profile.Config, error) {
+	return profile.LoadConfig(a.configPath())
 }
 
 func (a *app) keystore() (*keystore.Store, error) {

@@ -79,6 +79,20 @@ type scriptState struct {
 	// totpSteps: the time steps whose codes `credbroker totp code` gave,
 	// per seed name (totp-vs-oathtool).
 	totpSteps map[string]map[int64]bool
+	// squatLog is where the squatter logs what it heard.
+	squatLog string
+	// passphrase is the script's file keyring passphrase.
+	passphrase string
+	// peer2 is the second STS peer (second-peer).
+	peer2 *stspeer.Proxy
+}
+
+// TestSquatter is not a test: the squatter command runs the test binary
+// again as another user with it, to listen on a loopback port.
+func TestSquatter(t *testing.T) {
+	if log := os.Getenv(squatterEnv); log != "" {
+		squatterMain(log)
+	}
 }
 
 func TestScripts(t *testing.T) {
@@ -102,6 +116,9 @@ func TestScripts(t *testing.T) {
 	for name, f := range daemonCmds {
 		cmds[name] = f
 	}
+	for name, f := range callerCmds {
+		cmds[name] = f
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -112,7 +129,14 @@ func TestScripts(t *testing.T) {
 			}
 			env.Defer(proxy.Close)
 			env.Values[proxyKey] = proxy
-			env.Values[stateKey] = &scriptState{values: map[string]string{}}
+			// Each script's file keyring has a passphrase of its own, so
+			// that a scan for it never finds another script's processes.
+			pass := make([]byte, 15)
+			if _, err := rand.Read(pass); err != nil {
+				return err
+			}
+			passphrase := "cb-" + base32.StdEncoding.EncodeToString(pass)
+			env.Values[stateKey] = &scriptState{values: map[string]string{}, passphrase: passphrase}
 			// A short folder for the daemon's socket (a socket path has at
 			// most 103 bytes; $WORK is longer).
 			sockDir, err := os.MkdirTemp("", "cb")
@@ -143,7 +167,7 @@ func TestScripts(t *testing.T) {
 				{"CREDBROKER_CONFIG", filepath.Join(env.WorkDir, "credbroker.conf")},
 				{"CREDBROKER_KEYRING", "file"},
 				{"CREDBROKER_FILE_DIR", filepath.Join(env.WorkDir, "keyring")},
-				{"CREDBROKER_FILE_PASSPHRASE", "correct horse battery staple"},
+				{"CREDBROKER_FILE_PASSPHRASE", passphrase},
 				{"PYENV_VERSION", os.Getenv("PYENV_VERSION")},
 				{"PYENV_ROOT", os.Getenv("PYENV_ROOT")},
 			} {
@@ -296,7 +320,8 @@ func lookPath(ts *testscript.TestScript, name string) string {
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "WORK", "TMPDIR", "AWS_ENDPOINT_URL_STS", "AWS_CONFIG_FILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-		"CREDBROKER_CONFIG", "CREDBROKER_KEYRING", "CREDBROKER_FILE_DIR", "CREDBROKER_FILE_PASSPHRASE", "CREDBROKER_SOCKET", "CREDBROKER_NO_AUTOSTART"} {
+		"CREDBROKER_CONFIG", "CREDBROKER_KEYRING", "CREDBROKER_FILE_DIR", "CREDBROKER_FILE_PASSPHRASE", "CREDBROKER_SOCKET", "CREDBROKER_NO_AUTOSTART",
+		"PASSWORD_STORE_DIR", "GNUPGHOME"} {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
 	return env

@@ -30,6 +30,8 @@ type STS struct {
 	fail func(c Call) error
 	// ARN is who GetCallerIdentity says the caller is.
 	ARN string
+	// Tag, when set, is part of every secret issued, to tell fakes apart.
+	Tag string
 }
 
 // Call is one call STS received.
@@ -68,8 +70,8 @@ func (f *STS) issue(d int32) *types.Credentials {
 	f.n++
 	return &types.Credentials{
 		AccessKeyId:     aws.String(fmt.Sprintf("ASIAFAKE%012d", f.n)),
-		SecretAccessKey: aws.String(fmt.Sprintf("secret-%d", f.n)),
-		SessionToken:    aws.String(fmt.Sprintf("token-%d", f.n)),
+		SecretAccessKey: aws.String(fmt.Sprintf("secret-%s%d", f.Tag, f.n)),
+		SessionToken:    aws.String(fmt.Sprintf("token-%s%d", f.Tag, f.n)),
 		Expiration:      aws.Time(f.Now().Add(time.Duration(d) * time.Second)),
 	}
 }

@@ -19,7 +19,7 @@ var allowed = map[string][]string{
 	"cmd/credbroker":               {"cmd/credbroker/front"},
 	"cmd/credbroker/front":         {"wire"},
 	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "keystore", "mfa", "policy", "profile", "wire"},
-	"daemon":                       {"broker", "peercred", "profile", "wire"},
+	"daemon":                       {"broker", "keystore", "peercred", "profile", "wire"},
 	"broker":                       {"cache", "keystore", "mfa", "policy", "profile", "wire"},
 	"profile":                      {},
 	"wire":                         {},
