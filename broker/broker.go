@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -181,6 +182,20 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 			b.warn(fmt.Sprintf("profile %s: role sessions assumed with temporary credentials last at most 1h (AWS role chaining); using duration_seconds %d", s.Profile, int(s.Duration.Seconds())))
 		}
 	}
+	// Session policies are read and checked before any STS call: a
+	// malformed one is a clear local error, not a MalformedPolicyDocument
+	// after an MFA code was spent.
+	policies := make([]string, len(chain.Steps))
+	for i, st := range chain.Steps {
+		if st.SessionPolicy == "" {
+			continue
+		}
+		doc, err := readSessionPolicy(st)
+		if err != nil {
+			return cache.Entry{}, err
+		}
+		policies[i] = doc
+	}
 	key, err := b.keys.AccessKey(chain.Source)
 	if errors.Is(err, keystore.ErrNotFound) {
 		return cache.Entry{}, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
@@ -215,11 +230,13 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		}
 		cur, temporary = e, true
 	}
-	for _, st := range chain.Steps {
-		fp = fingerprint(fp, "role", st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())))
-		signer, chained := cur.Credentials, temporary
+	for i, st := range chain.Steps {
+		// Sessions made with other session policies are cached apart.
+		fp = fingerprint(fp, "role", st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())),
+			fingerprint(policies[i]), strings.Join(st.PolicyARNs, ","))
+		signer, chained, doc := cur.Credentials, temporary, policies[i]
 		e, err := b.step(ctx, st.Profile+"/role", fp, opts.Renew, false, func(ctx context.Context) (cache.Entry, error) {
-			return b.assumeRole(ctx, client, chain, ep, st, signer, chained, fp)
+			return b.assumeRole(ctx, client, chain, ep, st, doc, signer, chained, fp)
 		})
 		if err != nil {
 			return cache.Entry{}, err
@@ -280,7 +297,7 @@ func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *profile
 	return b.store(sessionCacheName(chain), out.Credentials, issued, fp, "GetSessionToken", chain, ep)
 }
 
-func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, step profile.RoleStep, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
+func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, step profile.RoleStep, sessionPolicy string, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
 	in := &sts.AssumeRoleInput{
 		RoleArn:         aws.String(step.RoleARN),
 		RoleSessionName: aws.String(step.SessionName),
@@ -288,6 +305,12 @@ func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.Role
 	}
 	if step.ExternalID != "" {
 		in.ExternalId = aws.String(step.ExternalID)
+	}
+	if sessionPolicy != "" {
+		in.Policy = aws.String(sessionPolicy)
+	}
+	for _, arn := range step.PolicyARNs {
+		in.PolicyArns = append(in.PolicyArns, types.PolicyDescriptorType{Arn: aws.String(arn)})
 	}
 	issued := b.now()
 	out, err := client.AssumeRole(ctx, in, signWith(signer))
@@ -332,7 +355,8 @@ func ChainID(chain *profile.RoleChain) string {
 	parts := []string{chain.Source, chain.MFASerial, strconv.FormatBool(chain.SessionToken),
 		strconv.Itoa(int(chain.SessionDuration.Seconds())), chain.TrustDomain(), chain.Endpoint.CABundle}
 	for _, st := range chain.Steps {
-		parts = append(parts, st.Profile, st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())))
+		parts = append(parts, st.Profile, st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())),
+			st.SessionPolicy, strings.Join(st.PolicyARNs, ","))
 	}
 	return fingerprint(parts...)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -526,5 +528,63 @@ func TestInventory(t *testing.T) {
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Inventory:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestSessionPolicy: a profile's session policy and managed policy ARNs go
+// with its AssumeRole; sessions made with other session policies are
+// cached apart; a malformed policy fails before any STS call.
+func TestSessionPolicy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	ro := write("ro.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`)
+	bad := write("bad.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"s3:Get*","Resource":"*"}]}`)
+	cfg := fmt.Sprintf(`[profile plain]
+[profile ro]
+role_arn = arn:aws:iam::210987654321:role/Admin
+source_profile = plain
+session_policy = %s
+policy_arns = arn:aws:iam::aws:policy/ReadOnlyAccess
+[profile full]
+role_arn = arn:aws:iam::210987654321:role/Admin
+source_profile = plain
+[profile broken]
+role_arn = arn:aws:iam::210987654321:role/Admin
+source_profile = plain
+session_policy = %s
+`, ro, bad)
+	h := newHarness(t)
+	b, err := newServed(t, parse(t, cfg), Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil }, Codes: h.codes,
+		Now: func() time.Time { return *h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	roCreds, err := b.Credentials(ctx, "ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := h.sts.CallList()
+	if len(calls) != 1 || !strings.Contains(calls[0].Policy, `"s3:Get*"`) || strings.Join(calls[0].PolicyARNs, ",") != "arn:aws:iam::aws:policy/ReadOnlyAccess" {
+		t.Fatalf("AssumeRole calls = %+v, want the session policy and its ARN", calls)
+	}
+	fullCreds, err := b.Credentials(ctx, "full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fullCreds == roCreds || h.sts.Ops() != "AssumeRole,AssumeRole" || h.sts.CallList()[1].Policy != "" {
+		t.Errorf("a role without the session policy got the narrowed session: calls %+v", h.sts.CallList())
+	}
+	h.sts.Reset()
+	_, err = b.Credentials(ctx, "broken")
+	if !errors.Is(err, profile.ErrConfig) || !strings.Contains(err.Error(), bad) || h.sts.Ops() != "" {
+		t.Fatalf("malformed session policy: err %v, calls %s: want a config error naming the file and no STS call", err, h.sts.Ops())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -43,6 +44,12 @@ type Profile struct {
 	// UseFIPSEndpoint and UseDualStackEndpoint are use_fips_endpoint and
 	// use_dualstack_endpoint; nil when not written.
 	UseFIPSEndpoint, UseDualStackEndpoint *bool
+	// SessionPolicy is session_policy: a file holding an IAM policy sent
+	// with AssumeRole, so the credentials can do less than the role
+	// (absolute; a relative path in the file is taken from the file's
+	// folder). PolicyARNs is policy_arns: managed policies sent likewise.
+	SessionPolicy string
+	PolicyARNs    []string
 	// IncludeProfile is include_profile: the profile whose keys apply
 	// where this one sets none (the fields above already hold them).
 	IncludeProfile string
@@ -201,6 +208,7 @@ var (
 	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	regionPattern      = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]+)+-\d+$`)
+	policyARNPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+$`)
 	profileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+=-]*$`)
 )
 
@@ -249,6 +257,29 @@ func (p *Profile) set(key, value string) error {
 			return fmt.Errorf("source_profile: %w", err)
 		}
 		p.SourceProfile = value
+	case "session_policy":
+		switch {
+		case strings.HasPrefix(value, "~/"):
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return fmt.Errorf("session_policy %q: %w", clip(value), err)
+			}
+			value = filepath.Join(home, value[2:])
+		case !filepath.IsAbs(value) && p.File != "":
+			value = filepath.Join(filepath.Dir(p.File), value)
+		}
+		p.SessionPolicy = value
+	case "policy_arns":
+		arns := splitList(value)
+		if len(arns) == 0 || len(arns) > 10 {
+			return fmt.Errorf("policy_arns: name 1 to 10 managed policy ARNs (AssumeRole takes at most 10), separated by commas")
+		}
+		for _, arn := range arns {
+			if !policyARNPattern.MatchString(arn) {
+				return fmt.Errorf("policy_arns: %q is not a managed policy ARN (arn:aws:iam::123456789012:policy/NAME or arn:aws:iam::aws:policy/NAME)", clip(arn))
+			}
+		}
+		p.PolicyARNs = arns
 	case "include_profile":
 		if err := ValidProfileName(value); err != nil {
 			return fmt.Errorf("include_profile: %w", err)

@@ -298,3 +298,30 @@ func TestCABundleResolution(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionPolicyKeys: session_policy names a file (relative to the
+// config file's folder) and policy_arns managed policies; both go with
+// the role step that sets them.
+func TestSessionPolicyKeys(t *testing.T) {
+	t.Parallel()
+	text := "[profile base]\n[profile ro]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = base\n" +
+		"session_policy = policies/ro.json\npolicy_arns = arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::123456789012:policy/Mine\n"
+	cfg, err := ParseConfig("/etc/credbroker/config", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Resolver{Config: cfg, Getenv: func(string) string { return "" }, Stored: func() ([]string, error) { return []string{"base"}, nil }}
+	chain, err := r.Resolve("ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := chain.Steps[0]
+	if st.SessionPolicy != "/etc/credbroker/policies/ro.json" || strings.Join(st.PolicyARNs, ",") != "arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::123456789012:policy/Mine" {
+		t.Errorf("step = %+v", st)
+	}
+	for _, bad := range []string{"policy_arns = arn:aws:iam::123:policy/x", "policy_arns = " + strings.Repeat("arn:aws:iam::aws:policy/P,", 11)} {
+		if _, err := ParseConfig("cfg", strings.NewReader("[profile a]\n"+bad+"\n")); err == nil || !strings.Contains(err.Error(), "policy_arns") {
+			t.Errorf("%s: err = %v", bad, err)
+		}
+	}
+}

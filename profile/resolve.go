@@ -38,6 +38,10 @@ type RoleStep struct {
 	ExternalID  string
 	SessionName string
 	Duration    time.Duration
+	// SessionPolicy is a file holding the session policy to send, and
+	// PolicyARNs the managed session policies (see Profile).
+	SessionPolicy string
+	PolicyARNs    []string
 	// Chained is true when the caller holds temporary credentials, which
 	// limits the role session to an hour.
 	Chained bool
@@ -207,12 +211,14 @@ func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 	for i := len(roles) - 1; i >= 0; i-- {
 		rp := roles[i]
 		step := RoleStep{
-			Profile:     rp.Name,
-			RoleARN:     rp.RoleARN,
-			ExternalID:  rp.ExternalID,
-			SessionName: firstNonEmpty(rp.RoleSessionName, sessionName),
-			Duration:    defaultRoleDuration,
-			Chained:     chain.SessionToken || len(chain.Steps) > 0,
+			Profile:       rp.Name,
+			RoleARN:       rp.RoleARN,
+			ExternalID:    rp.ExternalID,
+			SessionName:   firstNonEmpty(rp.RoleSessionName, sessionName),
+			SessionPolicy: rp.SessionPolicy,
+			PolicyARNs:    rp.PolicyARNs,
+			Duration:      defaultRoleDuration,
+			Chained:       chain.SessionToken || len(chain.Steps) > 0,
 		}
 		if rp.DurationSeconds > 0 {
 			step.Duration = seconds(rp.DurationSeconds)

@@ -359,8 +359,6 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"web identity", "role_arn = arn:aws:iam::123456789012:role/R\nweb_identity_token_file = /var/run/token", "web_identity_token_file", 3},
 		{"mfa_process", "mfa_process = ykman oath code", "mfa_process", 2},
 		{"source_identity", "source_identity = alice", "source_identity", 2},
-		{"session_policy", "session_policy = {}", "session_policy", 2},
-		{"policy_arns", "policy_arns = arn:aws:iam::aws:policy/ReadOnlyAccess", "policy_arns", 2},
 		{"login_session", "login_session = arn:aws:iam::123456789012:user/alice", "login_session", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

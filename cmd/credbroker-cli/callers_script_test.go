@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -44,8 +45,21 @@ var callerCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		}
 		countAt(ts, p, neg, args)
 	},
-	"squatter":       cmdSquatter,
-	"pass-store":     cmdPassStore,
+	"squatter":   cmdSquatter,
+	"pass-store": cmdPassStore,
+	// sts-param ACTION KEY REGEXP: the last ACTION request the STS peer
+	// got had KEY matching REGEXP (! : not matching, or absent).
+	"sts-param": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 3 {
+			ts.Fatalf("usage: sts-param ACTION KEY REGEXP")
+		}
+		got := proxyOf(ts).Param(args[0], args[1])
+		re, err := regexp.Compile(args[2])
+		ts.Check(err)
+		if (got != "" && re.MatchString(got)) == neg {
+			ts.Fatalf("%s %s = %q; want it %s match %s", args[0], args[1], got, map[bool]string{true: "not to", false: "to"}[neg], args[2])
+		}
+	},
 	"squatter-heard": cmdSquatterHeard,
 	// passphrase-is-secret: the file keyring's passphrase this script
 	// runs with is one more secret leakscan looks for (in files, command

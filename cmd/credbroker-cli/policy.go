@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credbroker/credbroker/policy"
+	"github.com/credbroker/credbroker/profile"
 )
 
 func newPolicyCmd(a *app) *cobra.Command {
@@ -23,7 +24,7 @@ func newPolicySimulateCmd(a *app) *cobra.Command {
 		sim                               policy.Simulation
 		identity                          []string
 		resourcePolicy, session, boundary string
-		output                            string
+		output, fromProfile               string
 	)
 	c := &cobra.Command{
 		Use:   "simulate",
@@ -47,6 +48,15 @@ decision; only bad input is an error.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			if fromProfile != "" {
+				if session != "" {
+					return usageError{c, "give --profile or --session-policy, not both"}
+				}
+				var err error
+				if session, err = a.profileSessionPolicy(fromProfile); err != nil {
+					return err
+				}
 			}
 			for _, f := range identity {
 				p, err := policy.ParseFile(f)
@@ -89,7 +99,28 @@ decision; only bad input is an error.`,
 	f.StringVar(&sim.ResourceAccount, "resource-account", "", "account `ID` that owns the resource when its ARN has none (S3); default the caller's")
 	f.StringArrayVar(&sim.Context, "context", nil, "request context `KEY=TYPE:VALUE[,VALUE...]` (repeatable)")
 	f.StringVar(&output, "output", "text", "output format: text or json")
+	f.StringVar(&fromProfile, "profile", "", "take the session policy from `PROFILE`'s session_policy")
 	return c
+}
+
+// profileSessionPolicy is the session_policy file of the last role of
+// profile name's chain: the policy its credentials are narrowed with.
+func (a *app) profileSessionPolicy(name string) (string, error) {
+	if err := profile.ValidProfileName(name); err != nil {
+		return "", err
+	}
+	_, r, err := a.broker()
+	if err != nil {
+		return "", err
+	}
+	chain, err := r.Resolve(name)
+	if err != nil {
+		return "", err
+	}
+	if n := len(chain.Steps); n > 0 && chain.Steps[n-1].SessionPolicy != "" {
+		return chain.Steps[n-1].SessionPolicy, nil
+	}
+	return "", fmt.Errorf("profile %s has no session_policy", name)
 }
 
 func newPolicyLintCmd(a *app) *cobra.Command {

@@ -37,6 +37,9 @@ type STS struct {
 // Call is one call STS received.
 type Call struct {
 	Op, Signer, Token, Code, Role string
+	// Policy and PolicyARNs are AssumeRole's session policies.
+	Policy     string
+	PolicyARNs []string
 	Duration                      int32
 	Attempts                      int
 }
@@ -86,7 +89,11 @@ func (f *STS) GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput,
 
 // AssumeRole issues numbered credentials.
 func (f *STS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
-	if _, err := f.record(ctx, Call{Op: "AssumeRole", Role: aws.ToString(in.RoleArn), Duration: aws.ToInt32(in.DurationSeconds)}, optFns); err != nil {
+	c := Call{Op: "AssumeRole", Role: aws.ToString(in.RoleArn), Duration: aws.ToInt32(in.DurationSeconds), Policy: aws.ToString(in.Policy)}
+	for _, p := range in.PolicyArns {
+		c.PolicyARNs = append(c.PolicyARNs, aws.ToString(p.Arn))
+	}
+	if _, err := f.record(ctx, c, optFns); err != nil {
 		return nil, err
 	}
 	return &sts.AssumeRoleOutput{Credentials: f.issue(aws.ToInt32(in.DurationSeconds))}, nil

@@ -142,6 +142,7 @@ type Proxy struct {
 	mu      sync.Mutex
 	target  *url.URL
 	counts  map[string]int
+	last    map[string]url.Values // action -> its last request's form
 	secrets map[string]bool
 	mode    Mode
 }
@@ -172,7 +173,7 @@ func StartProxy(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{target: u, counts: map[string]int{}, secrets: map[string]bool{}}
+	p := &Proxy{target: u, counts: map[string]int{}, last: map[string]url.Values{}, secrets: map[string]bool{}}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			p.mu.Lock()
@@ -194,6 +195,7 @@ func StartProxy(target string) (*Proxy, error) {
 		action := form.Get("Action")
 		p.mu.Lock()
 		p.counts[action]++
+		p.last[action] = form
 		mode := p.mode
 		p.mu.Unlock()
 		switch {
@@ -284,6 +286,13 @@ func (p *Proxy) SetMode(change func(*Mode)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	change(&p.mode)
+}
+
+// Param is the value of key in the last request for action ("" for none).
+func (p *Proxy) Param(action, key string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last[action].Get(key)
 }
 
 // Count is how many calls of action reached the proxy since the last Reset.

@@ -1,0 +1,40 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/credbroker/credbroker/policy"
+	"github.com/credbroker/credbroker/profile"
+)
+
+// maxPolicyFile bounds what is read of a session policy file: AWS takes
+// 2,048 characters.
+const maxPolicyFile = 64 << 10
+
+// readSessionPolicy reads and checks the session policy of step (see
+// policy.CheckSessionPolicy: JSON, grammar, errors of lint, AWS's 2,048
+// characters). A failure is a *profile.ConfigError naming the file.
+func readSessionPolicy(st profile.RoleStep) (string, error) {
+	fail := func(msg string) error {
+		return &profile.ConfigError{Path: st.SessionPolicy, Msg: fmt.Sprintf("session_policy of profile %s: %s", st.Profile, msg)}
+	}
+	f, err := os.Open(st.SessionPolicy)
+	if err != nil {
+		return "", fail(errors.Unwrap(err).Error())
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPolicyFile+1))
+	if err != nil {
+		return "", fail(err.Error())
+	}
+	if len(data) > maxPolicyFile {
+		return "", fail(fmt.Sprintf("larger than %d bytes", maxPolicyFile))
+	}
+	if err := policy.CheckSessionPolicy(data); err != nil {
+		return "", fail(err.Error())
+	}
+	return string(data), nil
+}
