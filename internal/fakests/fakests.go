@@ -40,8 +40,8 @@ type Call struct {
 	// Policy and PolicyARNs are AssumeRole's session policies.
 	Policy     string
 	PolicyARNs []string
-	Duration                      int32
-	Attempts                      int
+	Duration   int32
+	Attempts   int
 }
 
 func (f *STS) record(ctx context.Context, c Call, optFns []func(*sts.Options)) (Call, error) {
