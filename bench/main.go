@@ -362,8 +362,14 @@ func run(o options) error {
 	}
 	warm.sts = proxy.Take()
 	reportWarmHerd(warm)
+	step(fmt.Sprintf("the floor's herd: %d floor programs released from the same gate", o.herd))
+	floorHerd, err := herd(floor, b, "prod", o.herd, sec)
+	if err != nil {
+		return err
+	}
+	reportWarmHerd(floorHerd)
 
-	reportTargets(ser, loads, hr, warm)
+	reportTargets(ser, loads, hr, warm, floorHerd)
 	reportOthers()
 	return nil
 }

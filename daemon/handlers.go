@@ -356,12 +356,15 @@ func (d *Daemon) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, wire.ErrorBody{Code: wire.CodeBadRequest, Message: "this daemon has no keyring to unlock"})
 		return
 	}
+	wasLocked := d.opts.Keys.NeedsPassphrase()
 	if err := d.opts.Keys.Unlock(req.Passphrase); err != nil {
 		d.audit(pi, AuditRecord{Action: "unlock", Decision: "error", Reason: "wrong passphrase"})
 		d.answerError(w, err, "")
 		return
 	}
-	d.resetAll() // what failed for want of the passphrase is tried again
+	if wasLocked {
+		d.resetAll() // what failed for want of the passphrase is tried again
+	}
 	d.audit(pi, AuditRecord{Action: "unlock", Decision: "grant"})
 	writeJSON(w, http.StatusOK, map[string]bool{"unlocked": true})
 }

@@ -466,7 +466,7 @@ func TestDaemonEnv(t *testing.T) {
 			env = append(env, kept[i])
 		}
 	}
-	if got := daemonEnv(env); !slices.Equal(got, kept) {
+	if got := wire.DaemonEnv(env); !slices.Equal(got, kept) {
 		t.Errorf("daemonEnv kept:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(kept, "\n"))
 	}
 }

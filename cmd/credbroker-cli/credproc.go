@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -209,36 +206,8 @@ func (a *app) client() (c *wire.Client, autostart bool) {
 // daemonLog is where a daemon started on demand writes its output.
 func (a *app) daemonLog() string { return filepath.Join(a.stateDir(), "daemon.log") }
 
-// daemonExitError describes a daemon started on demand that exited: the
-// error and hint it printed last in its log (never a secret: the CLI
-// never prints one).
-func daemonExitError(logPath string, exit error) error {
-	data, _ := os.ReadFile(logPath)
-	msg, hint := "", ""
-	for _, line := range strings.Split(string(data), "\n") {
-		if m, ok := strings.CutPrefix(line, "credbroker: error: "); ok {
-			msg, hint = m, ""
-		} else if h, ok := strings.CutPrefix(line, "credbroker: hint: "); ok {
-			hint = h
-		}
-	}
-	if msg == "" {
-		return fmt.Errorf("the daemon started on demand exited (%v); see %s", exit, logPath)
-	}
-	return &wire.Error{ErrorBody: wire.ErrorBody{Code: wire.CodeDaemonFailed, Message: "the daemon could not start: " + msg, Hint: hint}}
-}
-
 // stateDir is $XDG_STATE_HOME/credbroker or ~/.local/state/credbroker.
-func (a *app) stateDir() string {
-	if d := a.getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "credbroker")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = os.TempDir()
-	}
-	return filepath.Join(home, ".local", "state", "credbroker")
-}
+func (a *app) stateDir() string { return wire.StateDir(a.getenv) }
 
 // notifyDaemon tells a running daemon that profile's key or seed changed,
 // so it stops serving what it made from the old ones. No daemon: nothing

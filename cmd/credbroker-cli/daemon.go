@@ -54,7 +54,7 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 	if err := a.takePassphraseHandoff(); err != nil {
 		return err
 	}
-	if a.filePassphrase != "" && environHas(passphraseVar) {
+	if a.filePassphrase != "" && environHas(wire.PassphraseVar) {
 		// Started with the passphrase in its environment: start again
 		// without it, handing it over on a pipe, so that it is not in
 		// this long-lived process's /proc/PID/environ.

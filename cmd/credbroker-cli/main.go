@@ -7,13 +7,15 @@ package main
 
 import (
 	"os"
+
+	"github.com/credbroker/credbroker/wire"
 )
 
 func main() {
 	// The file keyring's passphrase is read once and taken out of the
 	// environment before any child process or daemon can inherit it.
-	pass := os.Getenv(passphraseVar)
-	_ = os.Unsetenv(passphraseVar)
+	pass := os.Getenv(wire.PassphraseVar)
+	_ = os.Unsetenv(wire.PassphraseVar)
 	os.Exit(run(os.Args[1:], &app{
 		stdin:          os.Stdin,
 		stdout:         os.Stdout,
@@ -22,6 +24,3 @@ func main() {
 		filePassphrase: pass,
 	}))
 }
-
-// passphraseVar gives scripts and CI the file keyring's passphrase.
-const passphraseVar = "CREDBROKER_FILE_PASSPHRASE"

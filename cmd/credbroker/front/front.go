@@ -20,10 +20,10 @@
 package front
 
 import (
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,32 +55,53 @@ func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) i
 }
 
 // fastCredentialProcess answers `credential-process --profile NAME` when
-// the daemon does. done is false when the full client must take over.
+// the daemon does. When none answers it starts one (as credbroker-cli
+// would, under the same lock: of a herd started together, one starts it
+// and the others wait for it, all staying this small program), and when
+// the daemon's file keyring waits for its passphrase and this process was
+// given one (CREDBROKER_FILE_PASSPHRASE), it hands it over. done is false
+// when the full client must take over: a code or passphrase to ask a human
+// for, or an answer to make sense of.
 func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(string) string) (code int, done bool) {
 	profile, ok := credentialProcessProfile(args)
 	if !ok {
 		return 0, false
 	}
-	socket, _ := wire.ClientSocket(getenv)
-	q := url.Values{"profile": {profile}}
-	wire.CallerFrom(getenv).Query(q)
-	status, body, err := wire.Do(socket, "GET", wire.PathCredentials+"?"+q.Encode(), nil, fastTimeout)
-	if err != nil {
-		return 0, false // no daemon (start one) or trouble: the full client explains
+	socket, autostart := wire.ClientSocket(getenv)
+	c := wire.NewClient(socket)
+	caller := wire.CallerFrom(getenv)
+	c.Caller = &caller
+	ctx, cancel := context.WithTimeout(context.Background(), fastTimeout)
+	defer cancel()
+	body, err := c.Credentials(ctx, profile)
+	if errors.Is(err, wire.ErrNoDaemon) && autostart {
+		cli, perr := cliPath()
+		if perr != nil {
+			return 0, false
+		}
+		start := func() (<-chan error, error) { return wire.StartDaemon(cli, os.Environ(), wire.DaemonLog(getenv)) }
+		if err = c.EnsureDaemon(ctx, start, wire.DaemonLog(getenv)); err == nil {
+			body, err = c.Credentials(ctx, profile)
+		}
 	}
-	if status == 200 {
+	var de *wire.Error
+	if pass := getenv(wire.PassphraseVar); errors.As(err, &de) && de.Code.WantsPassphrase() && pass != "" {
+		if err = c.Unlock(ctx, pass); err == nil {
+			body, err = c.Credentials(ctx, profile)
+		}
+	}
+	switch {
+	case err == nil:
 		if _, err := stdout.Write(body); err != nil {
 			return 1, true
 		}
 		return 0, true
+	case !errors.As(err, &de) || de.Message == "" || de.Code.WantsCode() || de.Code.WantsPassphrase():
+		return 0, false // trouble, or a human to ask: the full client explains, or asks
 	}
-	var e wire.ErrorBody
-	if json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code.WantsCode() || e.Code.WantsPassphrase() {
-		return 0, false // a code to ask for (again), or an answer to make sense of
-	}
-	msg := e.Message
-	if e.Hint != "" {
-		msg += "; " + e.Hint
+	msg := de.Message
+	if de.Hint != "" {
+		msg += "; " + de.Hint
 	}
 	// One line: SDKs show credential_process's stderr as is.
 	fmt.Fprintf(stderr, "credbroker: error: %s\n", strings.ReplaceAll(msg, "\n", " "))

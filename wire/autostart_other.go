@@ -1,13 +1,13 @@
 //go:build !unix
 
-package main
+package wire
 
 import (
 	"fmt"
 	"runtime"
 )
 
-// startDaemon: the daemon needs a Unix system.
-func (a *app) startDaemon() (<-chan error, error) {
+// StartDaemon: the daemon needs a Unix system.
+func StartDaemon(string, []string, string) (<-chan error, error) {
 	return nil, fmt.Errorf("starting the daemon on demand is not supported on %s", runtime.GOOS)
 }

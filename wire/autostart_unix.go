@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package wire
 
 import (
 	"os"
@@ -8,21 +8,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-
-	"github.com/credbroker/credbroker/keystore"
 )
 
-// startDaemon starts `credbroker daemon` in the background, in its own
-// session, with the part of the caller's environment it needs (so the same
-// config, keyring and STS endpoint; see daemonEnv), its output appended to
-// daemon.log in the state folder. The channel yields if the daemon exits,
-// with the error it printed.
-func (a *app) startDaemon() (<-chan error, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	logPath := a.daemonLog()
+// StartDaemon starts `cli daemon` in the background, in its own session,
+// with the part of env it needs (DaemonEnv: its keyring's settings, never
+// the passphrase), its output appended to logPath. The channel yields if
+// the daemon exits, with the error it printed.
+func StartDaemon(cli string, env []string, logPath string) (<-chan error, error) {
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
 		return nil, err
 	}
@@ -31,8 +23,8 @@ func (a *app) startDaemon() (<-chan error, error) {
 		return nil, err
 	}
 	defer log.Close()
-	cmd := exec.Command(exe, "daemon")
-	cmd.Env = daemonEnv(keystore.ChildEnv())
+	cmd := exec.Command(cli, "daemon")
+	cmd.Env = DaemonEnv(env)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
