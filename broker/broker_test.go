@@ -20,16 +20,8 @@ import (
 	"github.com/credbroker/credbroker/profile"
 )
 
-const testConfig = `[profile base]
-mfa_serial = arn:aws:iam::123456789012:mfa/alice
-[profile prod]
-role_arn = arn:aws:iam::210987654321:role/Admin
-source_profile = base
-[profile plain]
-[profile direct]
-role_arn = arn:aws:iam::210987654321:role/Direct
-duration_seconds = 7200
-`
+// testConfig is the profiles the fakes are set up for.
+const testConfig = fakests.Config
 
 type harness struct {
 	b     served

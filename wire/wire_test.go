@@ -110,3 +110,33 @@ func TestUserSocket(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketPerKeyring: one daemon serves one keyring; a caller whose
+// keyring settings are not the defaults gets a socket (and so a daemon) of
+// its own, the same for two spellings of one folder.
+func TestSocketPerKeyring(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	def := UserSocket(env())
+	pass := UserSocket(env("CREDBROKER_KEYRING", "pass"))
+	store := UserSocket(env("CREDBROKER_KEYRING", "pass", "PASSWORD_STORE_DIR", "/home/u/other-store"))
+	same := UserSocket(env("CREDBROKER_KEYRING", "pass", "PASSWORD_STORE_DIR", "/home/u/x/../other-store"))
+	if def != "/run/user/1000/credbroker/broker.sock" {
+		t.Errorf("default socket = %s", def)
+	}
+	if pass == def || store == pass || store != same {
+		t.Errorf("sockets: default %s, pass %s, pass+store %s, same store spelt otherwise %s", def, pass, store, same)
+	}
+	if !strings.HasPrefix(filepath.Base(pass), "broker-") || filepath.Dir(pass) != filepath.Dir(def) {
+		t.Errorf("pass socket = %s", pass)
+	}
+	if got := UserSocket(env("CREDBROKER_KEYRING", "pass", "CREDBROKER_SOCKET", "/x/s")); got != "/x/s" {
+		t.Errorf("CREDBROKER_SOCKET is not obeyed: %s", got)
+	}
+}

@@ -423,19 +423,7 @@ func lastMFAStep(ts *testscript.TestScript) int64 {
 // stscount ACTION N: exactly N calls of ACTION reached STS since the last
 // `stscount reset`.
 func cmdSTSCount(ts *testscript.TestScript, neg bool, args []string) {
-	p := proxyOf(ts)
-	if len(args) == 1 && args[0] == "reset" {
-		p.Reset()
-		return
-	}
-	if len(args) != 2 {
-		ts.Fatalf("usage: stscount ACTION N | stscount reset")
-	}
-	want, err := strconv.Atoi(args[1])
-	ts.Check(err)
-	if got := p.Count(args[0]); (got == want) == neg {
-		ts.Fatalf("%s reached STS %d times, want %d", args[0], got, want)
-	}
+	countAt(ts, proxyOf(ts), neg, args)
 }
 
 // sts-backend moto|auth|root: what answers behind the proxy. auth is a

@@ -163,3 +163,17 @@ func (f *STS) SetFail(fail func(c Call) error) {
 	defer f.mu.Unlock()
 	f.fail = fail
 }
+
+// Config is a config file of profiles for tests: base (an MFA device),
+// prod (a role from base), plain (a key of its own), direct (a role straight
+// from its own key, 2 h).
+const Config = `[profile base]
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+[profile prod]
+role_arn = arn:aws:iam::210987654321:role/Admin
+source_profile = base
+[profile plain]
+[profile direct]
+role_arn = arn:aws:iam::210987654321:role/Direct
+duration_seconds = 7200
+`
