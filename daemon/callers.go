@@ -32,6 +32,7 @@ type callers struct {
 	// stored caches the profiles with a stored key (nil: not read yet);
 	// a forget (a key added or removed) drops it.
 	stored []string
+	owner  uint32
 }
 
 type callerConfig struct {
@@ -65,8 +66,23 @@ type resolution struct {
 	err error
 }
 
-func newCallers() *callers {
-	return &callers{configs: map[[2]string]*callerConfig{}, resolutions: map[string]resolution{}}
+func newCallers(owner uint32) *callers {
+	return &callers{configs: map[[2]string]*callerConfig{}, resolutions: map[string]resolution{}, owner: owner}
+}
+
+// load reads a caller's config files, which must be the daemon's user's
+// (or root's) and nobody else's to write: their profiles decide where the
+// daemon's keys sign calls.
+func (c *callers) load(credbroker, aws string) (*profile.Config, error) {
+	for _, f := range []string{credbroker, aws} {
+		if f == "" {
+			continue
+		}
+		if err := profile.CheckOwnership(f, c.owner, false); err != nil {
+			return nil, err
+		}
+	}
+	return loadCallerConfig(credbroker, aws)
 }
 
 // forget drops what was resolved (a key or config changed).
@@ -92,7 +108,7 @@ func (c *callers) config(files [2]string, now time.Time) (*profile.Config, error
 	if len(c.configs) >= maxResolutions {
 		clear(c.configs)
 	}
-	cfg, err := loadCallerConfig(files[0], files[1])
+	cfg, err := c.load(files[0], files[1])
 	c.configs[files] = &callerConfig{cfg: cfg, err: err, stamps: stamps, checked: now}
 	clear(c.resolutions) // what was resolved with the old file
 	return cfg, err

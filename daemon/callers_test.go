@@ -103,7 +103,7 @@ func TestCallersGetTheirOwnEndpoints(t *testing.T) {
 func TestAnotherUsersCallerNamesNoEndpoint(t *testing.T) {
 	t.Parallel()
 	h, eps, cfg := callerHarness(t, testConfig)
-	h2 := newDaemonHarness(t, "[access bob]\nusers = bob\nprofiles = plain\n", func(s *setup) { s.newSTS = eps.at })
+	h2 := newDaemonHarness(t, "[access bob]\nusers = bob\nprofiles = plain\neffect = allow\n", func(s *setup) { s.newSTS = eps.at })
 	_ = h
 	bob := alice
 	bob.UID = 1001
@@ -167,4 +167,59 @@ region = ap-southeast-2
 	if got := eps2.ops(); strings.Contains(fmt.Sprint(got), "GetSessionToken,AssumeRole") || strings.Count(fmt.Sprint(got), "GetSessionToken") != 1 {
 		t.Errorf("after a restart: calls by endpoint = %v; want no new MFA session (plain's own session only)", got)
 	}
+}
+
+// TestFailedReloadServesTheOwnerOnly: a config file that cannot be
+// reloaded (a typo in a new deny rule, a rule without effect, a file others
+// may write) leaves no rule in force that the file no longer says: until a
+// valid file is back, the daemon serves its own user only, and says why to
+// its owner only.
+func TestFailedReloadServesTheOwnerOnly(t *testing.T) {
+	t.Parallel()
+	rule := "[access bob]\nusers = bob\nprofiles = plain\neffect = allow\n"
+	h := newDaemonHarness(t, rule)
+	path := filepath.Join(t.TempDir(), "config")
+	write := func(text string, mode os.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.d.opts.ConfigPath = path
+	h.d.opts.Reload = func() (*profile.Config, error) { return profile.LoadConfig(path) }
+	bob := alice
+	bob.UID = 1001
+	write(testConfig+rule, 0o600)
+	h.d.Reload()
+	decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain"))
+
+	for _, tc := range []struct {
+		name string
+		text string
+		mode os.FileMode
+		why  string
+	}{
+		{"a deny rule half-written", testConfig + rule + "[access no-bob]\nusers = bob\n", 0o600, "effect"},
+		{"a typo", testConfig + rule + "[access no-bob]\nusers = bob\nprofiles = plain\neffect = dney\n", 0o600, "effect"},
+		{"writable by the group", testConfig + rule, 0o660, "writable by group or others"},
+	} {
+		write(tc.text, tc.mode)
+		h.d.Reload()
+		if rec := h.get(bob, "/v1/credentials?profile=plain"); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "serves its own user only") {
+			t.Errorf("%s: bob got HTTP %d %s", tc.name, rec.Code, rec.Body)
+		}
+		decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain"))
+		if st := h.get(alice, wire.PathStatus).Body.String(); !strings.Contains(st, tc.why) {
+			t.Errorf("%s: the owner's status does not say why: %s", tc.name, st)
+		}
+		if st := h.get(bob, wire.PathStatus).Body.String(); strings.Contains(st, "config_error") {
+			t.Errorf("%s: another user's status shows the config error: %s", tc.name, st)
+		}
+	}
+	write(testConfig+rule, 0o600)
+	h.d.Reload()
+	decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain"))
 }

@@ -117,7 +117,7 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Broker == nil || opts.Config == nil {
 		return nil, errors.New("daemon needs a broker and a config")
 	}
-	d := &Daemon{opts: opts, b: opts.Broker, log: opts.Logger, jitter: opts.Jitter, gate: newMFAGate(), callers: newCallers()}
+	d := &Daemon{opts: opts, b: opts.Broker, log: opts.Logger, jitter: opts.Jitter, gate: newMFAGate(), callers: newCallers(opts.Owner)}
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

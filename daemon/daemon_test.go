@@ -433,6 +433,7 @@ func TestDaemonAccessRules(t *testing.T) {
 [access devs]
 groups = devs
 profiles = plain, dev-*
+effect = allow
 [access no-bob-plain]
 users = bob
 profiles = plain
@@ -771,7 +772,7 @@ func mfaSubmissionsAfterARefusal(t *testing.T) {
 
 func TestDaemonForgetIsTheOwners(t *testing.T) {
 	t.Parallel()
-	h := newDaemonHarness(t, "\n[access all]\nusers = bob\nprofiles = *\n")
+	h := newDaemonHarness(t, "\n[access all]\nusers = bob\nprofiles = *\neffect = allow\n")
 	bob := peercred.Peer{UID: 1001, GID: 1001}
 	decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain"))
 	if rec := h.call(bob, http.MethodPost, "/v1/forget", `{"profile":"plain"}`); rec.Code != http.StatusForbidden {
@@ -872,12 +873,12 @@ func TestDaemonKeepsConfigWhenTheFileGoes(t *testing.T) {
 
 func TestDaemonUnknownProfiles(t *testing.T) {
 	t.Parallel()
-	h := newDaemonHarness(t, "[access bob-plain]\nusers = bob\nprofiles = plain\n")
+	h := newDaemonHarness(t, "[access bob-plain]\nusers = bob\nprofiles = plain\neffect = allow\n")
 	bob := peercred.Peer{UID: 1001, GID: 1001, Groups: []uint32{}}
 	if rec := h.get(bob, "/v1/credentials?profile=plai"); rec.Code != http.StatusForbidden {
 		t.Fatalf("HTTP %d", rec.Code)
 	}
-	h2 := newDaemonHarness(t, "[access bob-all]\nusers = bob\nprofiles = *\n[access bob-not-prod]\nusers = bob\nprofiles = prod\neffect = deny\n")
+	h2 := newDaemonHarness(t, "[access bob-all]\nusers = bob\nprofiles = *\neffect = allow\n[access bob-not-prod]\nusers = bob\nprofiles = prod\neffect = deny\n")
 	var de wire.ErrorBody
 	rec := h2.get(bob, "/v1/credentials?profile=plai")
 	_ = json.Unmarshal(rec.Body.Bytes(), &de)
@@ -898,7 +899,7 @@ func TestDaemonUnknownProfiles(t *testing.T) {
 
 func TestAccessDenyByGroupHoldsWhenGroupsAreUnknown(t *testing.T) {
 	t.Parallel()
-	cfg, err := profile.ParseConfig("cfg", strings.NewReader("[profile prod]\n[access all]\nusers = 1001\nprofiles = *\n[access no-contractors]\ngroups = 3000\nprofiles = prod\neffect = deny\n"))
+	cfg, err := profile.ParseConfig("cfg", strings.NewReader("[profile prod]\n[access all]\nusers = 1001\nprofiles = *\neffect = allow\n[access no-contractors]\ngroups = 3000\nprofiles = prod\neffect = deny\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

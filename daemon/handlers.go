@@ -179,8 +179,8 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if d.opts.Audit != nil {
 		st.AuditDropped = d.opts.Audit.Dropped()
 	}
-	if e := d.configErr.Load(); e != nil {
-		st.ConfigError = *e
+	if e := d.configErr.Load(); e != nil && pi.peer.UID == d.opts.Owner {
+		st.ConfigError = *e // the file's problem is its owner's to read
 	}
 	snap := d.snap.Load()
 	listed := map[string]bool{}
@@ -242,6 +242,9 @@ func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, name 
 		return pi, false
 	}
 	allow, reason := d.snap.Load().access.Decide(pi.peer, name)
+	if allow && pi.peer.UID != d.opts.Owner && d.configErr.Load() != nil {
+		allow, reason = false, "the daemon's config file could not be reloaded: until it is fixed, it serves its own user only"
+	}
 	if !allow {
 		d.audit(pi, AuditRecord{Action: action, Profile: name, Decision: "deny", Reason: reason})
 		d.log.Warn("refused", "action", action, "profile", name, "peer", pi.peer.String(), "reason", reason)

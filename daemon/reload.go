@@ -37,12 +37,14 @@ func (d *Daemon) watchConfig(ctx context.Context) {
 	}
 }
 
-// Reload re-reads the config file and, when it is valid, swaps the
-// snapshot served from (profiles, resolver and access rules at once). A
-// broken or vanished file is logged and the old config kept: a typo or a
-// stray rm must not take credentials (or the access rules) away from
-// everyone. The [daemon] section's socket_group takes effect at the next
-// start.
+// Reload re-reads the config file and, when it is whole and valid (read
+// at once, checked, then swapped: profiles, resolver and access rules
+// together), serves from it. A broken, vanished or untrustworthy file
+// (another owner, writable by others) is logged, and until a valid one is
+// back the daemon serves its own user only, from the previous config: a
+// typo must not take its user's credentials away, nor leave rules in force
+// that the file no longer says (a deny rule being added). The [daemon]
+// section's socket_group takes effect at the next start.
 func (d *Daemon) Reload() {
 	if d.opts.Reload == nil {
 		return
@@ -53,7 +55,7 @@ func (d *Daemon) Reload() {
 	if err != nil {
 		msg := err.Error()
 		d.configErr.Store(&msg)
-		d.log.Error("config not reloaded; keeping the previous one", "err", err)
+		d.log.Error("config not reloaded: serving the daemon's own user only until it is fixed", "err", err)
 		return
 	}
 	d.snap.Store(snap)
@@ -63,6 +65,9 @@ func (d *Daemon) Reload() {
 }
 
 func (d *Daemon) loadSnapshot() (*snapshot, error) {
+	if err := profile.CheckOwnership(d.opts.ConfigPath, d.opts.Owner, d.opts.System); err != nil {
+		return nil, err
+	}
 	_, err := os.Stat(d.opts.ConfigPath)
 	if errors.Is(err, os.ErrNotExist) && d.hadConfigFile.Load() {
 		return nil, fmt.Errorf("%s is gone", d.opts.ConfigPath)

@@ -111,6 +111,9 @@ type AccessRule struct {
 	Name string
 	Line int
 	Deny bool
+	// effectSet: the rule says allow or deny. A rule that does not is an
+	// error, never an allow.
+	effectSet bool
 	// Users and Groups are names or numeric ids.
 	Users, Groups []string
 	// Profiles are globs (path.Match syntax: *, ?, [a-z]).
@@ -162,7 +165,12 @@ type ConfigError struct {
 	Path string
 	Line int
 	Msg  string
+	// Fix is what to do about it, "" when the message says it.
+	Fix string
 }
+
+// Hint is what to do about it.
+func (e *ConfigError) Hint() string { return e.Fix }
 
 func (e *ConfigError) Error() string {
 	switch {
@@ -400,6 +408,7 @@ func (r *AccessRule) set(key, value string, _ int) error {
 	}
 	switch key {
 	case "effect":
+		r.effectSet = true
 		switch strings.ToLower(value) {
 		case "allow":
 			r.Deny = false
@@ -426,6 +435,11 @@ func (r *AccessRule) set(key, value string, _ int) error {
 }
 
 func (r *AccessRule) check() error {
+	if !r.effectSet {
+		// A deny rule written line by line, caught half-way, must not be
+		// read as an allow.
+		return fmt.Errorf("access %s: write effect = allow or effect = deny: a rule without one is an error, never an allow", r.Name)
+	}
 	if len(r.Users) == 0 && len(r.Groups) == 0 {
 		return fmt.Errorf("access %s: name users or groups", r.Name)
 	}

@@ -66,6 +66,11 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 	if system && a.getenv("CREDBROKER_SOCKET") == "" {
 		socket = wire.SystemSocket
 	}
+	// Its access rules are the config file's: nobody else may have
+	// written them.
+	if err := profile.CheckOwnership(a.configPath(), uint32(os.Getuid()), system); err != nil {
+		return err
+	}
 	cfg, err := a.ownConfig()
 	if err != nil {
 		return err

@@ -94,8 +94,8 @@ user services.`,
 			case user:
 				fmt.Fprintln(a.stdout, "next, run: credbroker service start --user")
 			case runtime.GOOS == "linux":
-				fmt.Fprintf(a.stdout, "next: write the profiles to %s and the keyring passphrase to %s\n", install.SystemConfig, install.SystemPassphrase)
-				fmt.Fprintf(a.stdout, "(owner root, mode 0600), then run: sudo credbroker service start\n")
+				fmt.Fprintf(a.stdout, "next: write the profiles to %s (owner root, group %s, mode 0640: the daemon refuses a file others may write or read)\n", install.SystemConfig, install.SystemAccount)
+				fmt.Fprintf(a.stdout, "and the keyring passphrase to %s (owner root, mode 0600), then run: sudo credbroker service start\n", install.SystemPassphrase)
 				fmt.Fprintf(a.stdout, "clients must be in the group %s to use %s\n", install.SystemAccount, install.SystemSocket)
 			default:
 				fmt.Fprintln(a.stdout, "next, run: credbroker service start")

@@ -18,7 +18,7 @@ const module = "github.com/credbroker/credbroker/"
 var allowed = map[string][]string{
 	"cmd/credbroker":               {"cmd/credbroker/front"},
 	"cmd/credbroker/front":         {"wire"},
-	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "keystore", "mfa", "policy", "profile", "wire"},
+	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "keystore", "mfa", "policy", "profile", "sandbox", "wire"},
 	"daemon":                       {"broker", "keystore", "peercred", "profile", "wire"},
 	"broker":                       {"cache", "keystore", "mfa", "policy", "profile", "wire"},
 	"profile":                      {},
@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"keystore":                     {"keystore/internal/sessionbus"},
 	"keystore/internal/sessionbus": {},
 	"install":                      {},
+	"sandbox":                      {"policy"},
 	"bench":                        {"internal/stspeer", "wire"},
 	"bench/floor":                  {},
 	"internal/asuser":              {},
