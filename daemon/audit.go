@@ -76,6 +76,9 @@ type AuditLog struct {
 	dropped atomic.Uint64
 	done    chan struct{} // closed when the writer has written everything
 	werr    error         // the writer's first error; read after done
+	// failing is why the last write failed (nil after a write that
+	// worked): while it is set, the daemon grants nothing to other users.
+	failing atomic.Pointer[string]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -152,6 +155,18 @@ func (l *AuditLog) Record(r AuditRecord) {
 	}
 }
 
+// Failing says why the audit log could not be written last ("" when the
+// last write worked).
+func (l *AuditLog) Failing() string {
+	if l == nil {
+		return ""
+	}
+	if why := l.failing.Load(); why != nil {
+		return *why
+	}
+	return ""
+}
+
 // Dropped is how many records were lost: the queue stayed full for a
 // second, the log was closed, or the file refused a write.
 func (l *AuditLog) Dropped() uint64 { return l.dropped.Load() }
@@ -213,8 +228,11 @@ func (l *AuditLog) write() {
 		n, err := l.out.Write(batch)
 		if err == nil {
 			torn = false
+			l.failing.Store(nil)
 			continue
 		}
+		why := err.Error()
+		l.failing.Store(&why)
 		n = min(max(n, 0), len(batch))
 		l.dropped.Add(uint64(bytes.Count(batch[max(n, records):], []byte{'\n'})))
 		if n > 0 {

@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/credbroker/credbroker/broker"
@@ -222,4 +225,45 @@ func TestFailedReloadServesTheOwnerOnly(t *testing.T) {
 	write(testConfig+rule, 0o600)
 	h.d.Reload()
 	decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain"))
+}
+
+// brokenDisk is an audit log's file that fails while full is set.
+type brokenDisk struct{ full atomic.Bool }
+
+func (b *brokenDisk) Write(p []byte) (int, error) {
+	if b.full.Load() {
+		return 0, syscall.ENOSPC
+	}
+	return len(p), nil
+}
+
+// TestNoAuditNoGrantToOthers: while the audit log cannot be written, the
+// daemon grants nothing to other users (every grant to another user is
+// audited, or not made), serves its own user, and starts again once the
+// log can be written.
+func TestNoAuditNoGrantToOthers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		disk := &brokenDisk{}
+		audit := newAuditLog(disk, nil, 64, time.Second, time.Now)
+		h := newDaemonHarness(t, "[access bob]\nusers = bob\nprofiles = plain\neffect = allow\n", func(s *setup) { s.audit = audit })
+		bob := alice
+		bob.UID = 1001
+		decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain"))
+		synctest.Wait() // its record is written
+		disk.full.Store(true)
+		decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain")) // its record cannot be written
+		synctest.Wait()
+		rec := h.get(bob, "/v1/credentials?profile=plain")
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "audit log cannot be written") || !strings.Contains(rec.Body.String(), "free space") {
+			t.Fatalf("while the audit log fails: HTTP %d %s", rec.Code, rec.Body)
+		}
+		decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain"))
+		disk.full.Store(false)
+		synctest.Wait()
+		decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain")) // a record written again
+		synctest.Wait()
+		decodeCreds(t, h.get(bob, "/v1/credentials?profile=plain"))
+		audit.Close()
+	})
 }

@@ -55,6 +55,9 @@ type setup struct {
 	newSTS func(region string, ep profile.Endpoint) (broker.STS, error)
 	// keys, when set, is the keystore (a daemon restarted on it).
 	keys *keystore.Store
+	// audit, when set, is the audit log (a file in a temporary folder
+	// otherwise).
+	audit *AuditLog
 }
 
 func humanCodes(s *setup) { s.humanCodes = true }
@@ -97,9 +100,11 @@ func newDaemonHarness(t testing.TB, extraConfig string, opts ...func(*setup)) *d
 		t.Fatal(err)
 	}
 	h.audit = filepath.Join(t.TempDir(), "audit.log")
-	audit, err := OpenAuditLog(h.audit)
-	if err != nil {
-		t.Fatal(err)
+	audit := st.audit
+	if audit == nil {
+		if audit, err = OpenAuditLog(h.audit); err != nil {
+			t.Fatal(err)
+		}
 	}
 	lookup := NameLookup{
 		User:  func(n string) (uint32, error) { return map[string]uint32{"alice": 1000, "bob": 1001}[n], nil },

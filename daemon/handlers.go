@@ -242,13 +242,22 @@ func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, name 
 		return pi, false
 	}
 	allow, reason := d.snap.Load().access.Decide(pi.peer, name)
-	if allow && pi.peer.UID != d.opts.Owner && d.configErr.Load() != nil {
-		allow, reason = false, "the daemon's config file could not be reloaded: until it is fixed, it serves its own user only"
+	fix := "ask the daemon's owner for an [access] rule that allows you this profile"
+	if allow && pi.peer.UID != d.opts.Owner {
+		switch {
+		case d.configErr.Load() != nil:
+			allow, reason = false, "the daemon's config file could not be reloaded: until it is fixed, it serves its own user only"
+			fix = "ask the daemon's owner to fix its config file (credbroker status shows them why)"
+		case d.opts.Audit.Failing() != "":
+			// Every grant to another user is audited, or not made.
+			allow, reason = false, "the daemon's audit log cannot be written ("+d.opts.Audit.Failing()+"): until it can, it serves its own user only"
+			fix = "ask the daemon's owner to free space for the audit log, or mend its file"
+		}
 	}
 	if !allow {
 		d.audit(pi, AuditRecord{Action: action, Profile: name, Decision: "deny", Reason: reason})
 		d.log.Warn("refused", "action", action, "profile", name, "peer", pi.peer.String(), "reason", reason)
-		d.answerError(w, &refusal{profile: name, reason: reason}, "")
+		d.answerError(w, &refusal{profile: name, reason: reason, fix: fix}, "")
 		return pi, false
 	}
 	return pi, true
@@ -310,10 +319,14 @@ func (d *Daemon) audit(pi *peerInfo, rec AuditRecord) {
 	d.opts.Audit.Record(rec)
 }
 
-// refusal: the access rules do not let the caller have the profile.
-type refusal struct{ profile, reason string }
+// refusal: the access rules (or the daemon's state) do not let the caller
+// have the profile.
+type refusal struct{ profile, reason, fix string }
 
 func (e *refusal) Error() string { return "profile " + e.profile + ": " + e.reason }
+
+// Hint says whom to ask for what.
+func (e *refusal) Hint() string { return e.fix }
 
 // Is makes errors.Is(err, broker.ErrForbidden) work.
 func (e *refusal) Is(target error) bool { return target == broker.ErrForbidden }

@@ -35,10 +35,23 @@ type Client struct {
 	// Caller is sent with every request: the daemon resolves profiles
 	// with these settings, as the caller's SDK would.
 	Caller *Caller
+	// TrustRoot accepts a daemon run by root on Socket: set when the
+	// caller named the socket itself (CREDBROKER_SOCKET; see ClientSocket).
+	TrustRoot bool
 }
 
 // NewClient returns a client for the daemon at socket.
 func NewClient(socket string) *Client { return &Client{Socket: socket} }
+
+// ClientFor is the client of a caller with environment getenv: the daemon
+// ClientSocket names, the caller's settings sent with each request, root
+// trusted on a socket the caller named itself. autostart: a daemon may be
+// started on demand.
+func ClientFor(getenv func(string) string) (c *Client, autostart bool) {
+	socket, autostart := ClientSocket(getenv)
+	caller := CallerFrom(getenv)
+	return &Client{Socket: socket, Caller: &caller, TrustRoot: getenv("CREDBROKER_SOCKET") != ""}, autostart
+}
 
 // Credentials asks for profile's credentials and returns the
 // credential_process JSON as the daemon wrote it. Errors: ErrNoDaemon, or
@@ -117,7 +130,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	if timeout <= 0 {
 		return nil, context.DeadlineExceeded
 	}
-	status, data, err := Do(c.Socket, method, path, body, timeout)
+	status, data, err := roundTrip(c.Socket, method, path, body, timeout, c.TrustRoot)
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,8 @@ func TestTrustServer(t *testing.T) {
 		ok          bool
 	}{
 		{"our own daemon", "/tmp/credbroker-1000/broker.sock", 1000, 1000, true},
-		{"root's daemon", "/tmp/credbroker-1000/broker.sock", 0, 1000, true},
+		{"root's listener, not at the system socket", "/tmp/credbroker-1000/broker.sock", 0, 1000, false},
+		{"root's own daemon, we are root", "/root/.local/state/credbroker/run/broker.sock", 0, 0, true},
 		{"another user's", "/tmp/credbroker-1000/broker.sock", 1001, 1000, false},
 		{"another user's, we are root", "/tmp/credbroker-0/broker.sock", 65534, 0, false},
 		{"the system daemon's user", SystemSocket, 998, 1000, true},
@@ -169,7 +170,7 @@ func TestTrustServer(t *testing.T) {
 		{"the system daemon's user elsewhere", "/run/user/1000/credbroker/broker.sock", 998, 1000, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := trustServer(tc.socket, tc.server, tc.own)
+			err := trustServer(tc.socket, tc.server, tc.own, false)
 			if (err == nil) != tc.ok {
 				t.Fatalf("trustServer(%s, %d, %d) = %v, want ok %v", tc.socket, tc.server, tc.own, err, tc.ok)
 			}
@@ -178,6 +179,24 @@ func TestTrustServer(t *testing.T) {
 				t.Errorf("error %q: want ErrForeignDaemon naming the socket and uid %d", err, tc.server)
 			}
 		})
+	}
+}
+
+// TestTrustRootWhereNamed: a daemon run by root is trusted on a socket the
+// caller named itself (CREDBROKER_SOCKET), and nowhere else but the system
+// service's socket.
+func TestTrustRootWhereNamed(t *testing.T) {
+	t.Parallel()
+	if err := trustServer("/srv/cb/broker.sock", 0, 1000, true); err != nil {
+		t.Errorf("root on a named socket: %v", err)
+	}
+	if err := trustServer("/srv/cb/broker.sock", 1001, 1000, true); err == nil {
+		t.Error("another user on a named socket was trusted")
+	}
+	c, _ := ClientFor(func(k string) string { return map[string]string{"CREDBROKER_SOCKET": "/srv/cb/broker.sock"}[k] })
+	d, _ := ClientFor(func(k string) string { return map[string]string{"HOME": "/home/u"}[k] })
+	if !c.TrustRoot || d.TrustRoot {
+		t.Errorf("TrustRoot: named socket %v, default socket %v", c.TrustRoot, d.TrustRoot)
 	}
 }
 

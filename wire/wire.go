@@ -35,10 +35,13 @@ func ClientSocket(getenv func(string) string) (socket string, autostart bool) {
 
 // UserSocket is the socket of the caller's own daemon: CREDBROKER_SOCKET,
 // else broker.sock in $XDG_RUNTIME_DIR/credbroker (a per-user tmpfs that
-// only the user can enter), else in /tmp/credbroker-UID. One daemon serves
-// one keyring: a caller whose keyring settings are not the defaults talks
-// to broker-ID.sock, ID naming its keyring (KeyringID), so that each
-// keyring gets a daemon of its own.
+// only the user can enter), else in the run folder of the user's state
+// folder (~/.local/state/credbroker/run): never a predictable shared path
+// such as /tmp/credbroker-UID, which another user could make first and so
+// decide whether this user gets a daemon (only without a home folder is
+// /tmp the last resort). One daemon serves one keyring: a caller whose
+// keyring settings are not the defaults talks to broker-ID.sock, ID naming
+// its keyring (KeyringID), so that each keyring gets a daemon of its own.
 func UserSocket(getenv func(string) string) string {
 	if s := getenv("CREDBROKER_SOCKET"); s != "" {
 		return s
@@ -49,6 +52,9 @@ func UserSocket(getenv func(string) string) string {
 	}
 	if dir := getenv("XDG_RUNTIME_DIR"); dir != "" && filepath.IsAbs(dir) {
 		return filepath.Join(dir, "credbroker", name)
+	}
+	if home := getenv("HOME"); filepath.IsAbs(home) || filepath.IsAbs(getenv("XDG_STATE_HOME")) {
+		return filepath.Join(StateDir(getenv), "run", name)
 	}
 	return filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()), name)
 }
@@ -82,6 +88,17 @@ const systemGroup = "credbroker"
 // without XDG_RUNTIME_DIR the socket is in /tmp/credbroker-UID, which
 // another local user may have created first to listen there.
 func Do(socket, method, path string, body []byte, timeout time.Duration) (int, []byte, error) {
+	return roundTrip(socket, method, path, body, timeout, false)
+}
+
+// roundTrip is Do; trustRoot also accepts a listener run by root on a
+// socket the caller named itself (CREDBROKER_SOCKET).
+func roundTrip(socket, method, path string, body []byte, timeout time.Duration, trustRoot bool) (int, []byte, error) {
+	if fi, err := os.Lstat(socket); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		// Whoever planted the link chose the daemon: never follow it.
+		return 0, nil, &SocketDirError{Dir: filepath.Dir(socket), Problem: "holds a symlink where the socket " + filepath.Base(socket) + " should be",
+			Fix: "remove it: rm " + socket}
+	}
 	conn, err := net.DialTimeout("unix", socket, timeout)
 	if err != nil {
 		return 0, nil, dialError(socket, err)
@@ -92,7 +109,7 @@ func Do(socket, method, path string, body []byte, timeout time.Duration) (int, [
 		return 0, nil, fmt.Errorf("daemon on %s: %w", socket, err)
 	}
 	if known {
-		if err := trustServer(socket, uid, os.Getuid()); err != nil {
+		if err := trustServer(socket, uid, os.Getuid(), trustRoot); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -144,10 +161,14 @@ func (e *systemDeniedError) Hint() string {
 func (e *systemDeniedError) Unwrap() error { return e.err }
 
 // trustServer accepts the server listening on socket when it runs as the
-// caller (uid self) or root, or when socket is the system daemon's (which
-// runs as its own user, in /run, which only root can write).
-func trustServer(socket string, server, self int) error {
-	if server == self || server == 0 || filepath.Clean(socket) == SystemSocket {
+// caller (uid self), when socket is the system daemon's (which runs as its
+// own user, in /run, which only root can write), or when it is root and
+// trustRoot.
+func trustServer(socket string, server, self int, trustRoot bool) error {
+	// root is trusted only at the system service's socket (where only the
+	// service listens), or at a socket the caller named itself: anywhere
+	// else, a listener of root's is not a daemon this user started.
+	if server == self || filepath.Clean(socket) == SystemSocket || (server == 0 && trustRoot) {
 		return nil
 	}
 	return &foreignDaemonError{socket: socket, uid: server, self: self}

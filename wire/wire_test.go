@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -103,7 +104,10 @@ func TestUserSocket(t *testing.T) {
 	}{
 		{map[string]string{"CREDBROKER_SOCKET": "/x/s", "XDG_RUNTIME_DIR": "/run/user/1"}, "/x/s"},
 		{map[string]string{"XDG_RUNTIME_DIR": "/run/user/1"}, "/run/user/1/credbroker/broker.sock"},
-		{map[string]string{"XDG_RUNTIME_DIR": "relative"}, filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()), "broker.sock")},
+		{map[string]string{"XDG_RUNTIME_DIR": "relative", "HOME": "/home/u"}, "/home/u/.local/state/credbroker/run/broker.sock"},
+		{map[string]string{"HOME": "/home/u", "XDG_STATE_HOME": "/home/u/state"}, "/home/u/state/credbroker/run/broker.sock"},
+		// No home folder at all: /tmp is the last resort.
+		{map[string]string{}, filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()), "broker.sock")},
 	} {
 		if got := UserSocket(func(k string) string { return tc.env[k] }); got != tc.want {
 			t.Errorf("%v: %s, want %s", tc.env, got, tc.want)
@@ -138,5 +142,26 @@ func TestSocketPerKeyring(t *testing.T) {
 	}
 	if got := UserSocket(env("CREDBROKER_KEYRING", "pass", "CREDBROKER_SOCKET", "/x/s")); got != "/x/s" {
 		t.Errorf("CREDBROKER_SOCKET is not obeyed: %s", got)
+	}
+}
+
+// TestSymlinkedSocketNotFollowed: a symlink planted where the socket
+// should be (pointing at a listener of someone's choosing) is never
+// followed: nothing is sent, and the error says what to remove.
+func TestSymlinkedSocketNotFollowed(t *testing.T) {
+	t.Parallel()
+	var got atomic.Int32
+	target := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
+	link := filepath.Join(filepath.Dir(target), "broker.sock")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	status, body, err := Do(link, "GET", PathHealth, nil, 5*time.Second)
+	var h interface{ Hint() string }
+	if !errors.Is(err, ErrUnsafeSocket) || status != 0 || body != nil || !errors.As(err, &h) || !strings.Contains(h.Hint(), "rm "+link) {
+		t.Fatalf("Do through a symlink = %d %q %v", status, body, err)
+	}
+	if got.Load() != 0 {
+		t.Fatal("the symlink's target got a request")
 	}
 }

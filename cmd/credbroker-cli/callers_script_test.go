@@ -47,6 +47,8 @@ var callerCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	},
 	"squatter":   cmdSquatter,
 	"pass-store": cmdPassStore,
+	"short-home": cmdShortHome,
+	"squat-tmp":  cmdSquatTmp,
 	// sts-param ACTION KEY REGEXP: the last ACTION request the STS peer
 	// got had KEY matching REGEXP (! : not matching, or absent).
 	"sts-param": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -210,4 +212,33 @@ func cmdPassStore(ts *testscript.TestScript, neg bool, args []string) {
 	run("pass", "init", fpr)
 	ts.Setenv("GNUPGHOME", home)
 	ts.Setenv("PASSWORD_STORE_DIR", store)
+}
+
+// short-home: HOME is a short new folder (a socket path there fits the
+// 103 bytes a Unix socket allows), and any daemon started there is
+// stopped at the end.
+func cmdShortHome(ts *testscript.TestScript, neg bool, args []string) {
+	home, err := os.MkdirTemp("", "cbh")
+	ts.Check(err)
+	ts.Setenv("HOME", home)
+	ts.Setenv("XDG_STATE_HOME", "")
+	ts.Defer(func() {
+		socks, _ := filepath.Glob(filepath.Join(home, ".local", "state", "credbroker", "run", "broker*.sock"))
+		for _, s := range socks {
+			stopDaemon(s)
+		}
+		os.RemoveAll(home)
+	})
+}
+
+// squat-tmp: another user (nobody) made /tmp/credbroker-UID first, as
+// anyone can; it is removed at the end.
+func cmdSquatTmp(ts *testscript.TestScript, neg bool, args []string) {
+	dir := filepath.Join(os.TempDir(), "credbroker-"+strconv.Itoa(os.Getuid()))
+	if _, err := os.Lstat(dir); err == nil {
+		ts.Fatalf("%s exists already: this scenario makes it as another user", dir)
+	}
+	ts.Check(os.Mkdir(dir, 0o755))
+	ts.Defer(func() { os.RemoveAll(dir) })
+	ts.Check(os.Chown(dir, 65534, 65534))
 }

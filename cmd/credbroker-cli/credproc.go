@@ -185,10 +185,8 @@ func (a *app) unlock(ctx context.Context, c *wire.Client, name string, asked err
 
 // client returns a client for the daemon to ask (see wire.ClientSocket).
 func (a *app) client() (c *wire.Client, autostart bool) {
-	socket, autostart := wire.ClientSocket(a.getenv)
-	c = wire.NewClient(socket)
-	caller := wire.CallerFrom(a.getenv)
-	c.Caller = &caller
+	c, autostart = wire.ClientFor(a.getenv)
+	socket := c.Socket
 	if filepath.Clean(socket) == wire.SystemSocket {
 		// The system daemon's folder is its user's: serialise this
 		// user's prompts in the folder its own daemon would use.

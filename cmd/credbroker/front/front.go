@@ -67,10 +67,7 @@ func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(
 	if !ok {
 		return 0, false
 	}
-	socket, autostart := wire.ClientSocket(getenv)
-	c := wire.NewClient(socket)
-	caller := wire.CallerFrom(getenv)
-	c.Caller = &caller
+	c, autostart := wire.ClientFor(getenv)
 	ctx, cancel := context.WithTimeout(context.Background(), fastTimeout)
 	defer cancel()
 	body, err := c.Credentials(ctx, profile)
