@@ -294,7 +294,7 @@ func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *profile
 		se.GeneratedCode = generated
 		return cache.Entry{}, se
 	}
-	return b.store(sessionCacheName(chain), out.Credentials, issued, fp, "GetSessionToken", chain, ep)
+	return b.store(sessionCacheName(chain), out.Credentials, issued, chain.SessionDuration, fp, "GetSessionToken", chain, ep)
 }
 
 func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, step profile.RoleStep, sessionPolicy string, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
@@ -317,12 +317,12 @@ func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.Role
 	if err != nil {
 		return cache.Entry{}, classify(err, "AssumeRole", step.RoleARN, step.Profile, ep, false, temporary)
 	}
-	return b.store(step.Profile+"/role", out.Credentials, issued, fp, "AssumeRole", chain, ep)
+	return b.store(step.Profile+"/role", out.Credentials, issued, step.Duration, fp, "AssumeRole", chain, ep)
 }
 
 // store caches what STS returned, refusing an incomplete answer rather
 // than handing it out.
-func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, op string, chain *profile.RoleChain, ep profile.Endpoint) (cache.Entry, error) {
+func (b *Broker) store(name string, c *types.Credentials, issued time.Time, requested time.Duration, fp, op string, chain *profile.RoleChain, ep profile.Endpoint) (cache.Entry, error) {
 	if c == nil || aws.ToString(c.AccessKeyId) == "" || aws.ToString(c.SecretAccessKey) == "" || aws.ToString(c.SessionToken) == "" || c.Expiration == nil {
 		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: ep, Kind: ErrSTSUnavailable,
 			Err: errors.New("STS answered without complete credentials")}
@@ -341,11 +341,27 @@ func (b *Broker) store(name string, c *types.Credentials, issued time.Time, fp, 
 		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: ep, Kind: ErrSTSUnavailable,
 			Err: fmt.Errorf("STS issued credentials that expired at %s: check this machine's clock", e.Expires.Format(time.RFC3339))}
 	}
+	if limit := issued.Add(requested + maxExpirySkew); e.Expires.After(limit) {
+		// STS never issues more than was asked; an endpoint that does
+		// (a misbehaving stand-in, a forged answer) is not believed: its
+		// credentials would be served long after they stop working.
+		return cache.Entry{}, &STSError{Op: op, Profile: chain.Profile, Endpoint: ep, Kind: ErrSTSUnavailable,
+			Err: fmt.Errorf("the endpoint issued credentials expiring at %s, later than the %s asked for: refusing them", e.Expires.Format(time.RFC3339), requested)}
+	}
 	if err := b.cache.Save(name, e); err != nil {
-		return cache.Entry{}, fmt.Errorf("profile %s: %w", chain.Profile, err)
+		var se *cache.SaveError
+		if !errors.As(err, &se) {
+			return cache.Entry{}, fmt.Errorf("profile %s: %w", chain.Profile, err)
+		}
+		// Served anyway: they are good, and kept in memory.
+		b.warn(fmt.Sprintf("profile %s: %v; serving them from memory (lost at a restart)", chain.Profile, err))
 	}
 	return e, nil
 }
+
+// maxExpirySkew is how much later than asked an expiration may be (clocks
+// differ by a little).
+const maxExpirySkew = 5 * time.Minute
 
 // ChainID names everything the credentials of chain depend on except the
 // key itself: its steps and where they are made. Two callers whose

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/99designs/keyring"
 	"github.com/aws/smithy-go"
 
 	"github.com/credbroker/credbroker/cache"
@@ -18,6 +21,7 @@ import (
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
 	"github.com/credbroker/credbroker/profile"
+	"github.com/credbroker/credbroker/wire"
 )
 
 // testConfig is the profiles the fakes are set up for.
@@ -579,4 +583,72 @@ session_policy = %s
 	if !errors.Is(err, profile.ErrConfig) || !strings.Contains(err.Error(), bad) || h.sts.Ops() != "" {
 		t.Fatalf("malformed session policy: err %v, calls %s: want a config error naming the file and no STS call", err, h.sts.Ops())
 	}
+}
+
+// TestBadDaysAtSTS: an expiration beyond what was asked (2099) is refused;
+// a signature refused as expired is explained as the clock, not the key;
+// a sealed cache that cannot be written still serves what STS issued.
+func TestBadDaysAtSTS(t *testing.T) {
+	t.Parallel()
+	t.Run("expiration of 2099", func(t *testing.T) {
+		h := newHarness(t)
+		h.sts.Overissue = 70 * 365 * 24 * time.Hour
+		_, err := h.b.Credentials(context.Background(), "plain")
+		if !errors.Is(err, ErrSTSUnavailable) || !strings.Contains(err.Error(), "later than the 1h0m0s asked for: refusing them") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	for _, tc := range []struct{ code, msg string }{
+		{"SignatureDoesNotMatch", "Signature expired: 20261130T044000Z is now earlier than 20261130T045500Z (20261130T050000Z - 15 min.)"},
+		{"RequestExpired", "Request has expired."},
+	} {
+		t.Run("clock 20 minutes off: "+tc.code, func(t *testing.T) {
+			h := newHarness(t)
+			h.sts.SetFail(func(fakests.Call) error { return apiError(tc.code, tc.msg) })
+			_, err := h.b.Credentials(context.Background(), "plain")
+			msg, hint, code := Explain(err)
+			if !errors.Is(err, ErrClockSkew) || errors.Is(err, ErrKeyRejected) || code != wire.CodeClockSkew || !strings.Contains(hint, "clock") || strings.Contains(hint, "credbroker add") {
+				t.Fatalf("err = %v: %q / %q / %s", err, msg, hint, code)
+			}
+		})
+	}
+	t.Run("sealed cache on a full disk", func(t *testing.T) {
+		ring := &fullDisk{Keyring: keyring.NewArrayKeyring(nil)}
+		keys := keystore.New(ring)
+		if err := keys.PutAccessKey("plain", keystore.AccessKey{AccessKeyID: "AKIAPPPPPPPPPPPPPPPP", SecretAccessKey: strings.Repeat("s", 40)}); err != nil {
+			t.Fatal(err)
+		}
+		ring.full.Store(true)
+		fake := &fakests.STS{Now: time.Now}
+		var warns []string
+		b, err := newServed(t, parse(t, testConfig), Options{Keys: keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return fake, nil },
+			Warn: func(s string) { warns = append(warns, s) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := b.Credentials(context.Background(), "plain")
+		if err != nil {
+			t.Fatalf("fresh credentials not served when the sealed copy cannot be written: %v", err)
+		}
+		again, err := b.Credentials(context.Background(), "plain")
+		if err != nil || again != first || fake.Ops() != "GetSessionToken" {
+			t.Fatalf("again: %v, calls %s: want them from memory, no new STS call", err, fake.Ops())
+		}
+		if len(warns) != 1 || !strings.Contains(warns[0], "serving them from memory") {
+			t.Errorf("warnings = %q", warns)
+		}
+	})
+}
+
+// fullDisk is a keyring whose writes fail once full is set.
+type fullDisk struct {
+	keyring.Keyring
+	full atomic.Bool
+}
+
+func (f *fullDisk) Set(i keyring.Item) error {
+	if f.full.Load() {
+		return syscall.ENOSPC
+	}
+	return f.Keyring.Set(i)
 }

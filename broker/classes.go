@@ -77,6 +77,8 @@ var Classes = []Class{
 		hint("create an IAM user with least privilege and store its key instead; --allow-root overrides this")},
 	{ErrForbidden, wire.CodeForbidden, http.StatusForbidden, RetryNever, "error",
 		hint("ask the daemon's owner for an [access] rule that allows you this profile")},
+	{ErrClockSkew, wire.CodeClockSkew, http.StatusServiceUnavailable, RetryBackoff, "retrying",
+		hint("this machine's clock is off by more than 5 minutes (STS refuses such signatures): set it right (timedatectl, chrony or ntpd); nothing is wrong with the key")},
 	{ErrKeyRejected, wire.CodeKeyRejected, http.StatusConflict, RetryNever, "error", func(err error) string {
 		var se *STSError
 		if errors.As(err, &se) && se.Op == "GetCallerIdentity" {

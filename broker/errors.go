@@ -58,6 +58,9 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrDamagedSeed: a stored TOTP seed no longer parses.
 	ErrDamagedSeed = errors.New("damaged totp seed")
+	// ErrClockSkew: STS refused a request as signed too long ago or ahead:
+	// this machine's clock is off by more than 5 minutes.
+	ErrClockSkew = errors.New("clock skew")
 	// ErrKeyringMismatch: a caller's keyring settings choose another
 	// keyring than the daemon it asked serves.
 	ErrKeyringMismatch = errors.New("keyring mismatch")
@@ -159,7 +162,15 @@ func classify(err error, op, target, profileName string, ep profile.Endpoint, mf
 	case errors.As(err, &api):
 		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
 		switch e.Code {
+		case "RequestExpired":
+			e.Kind = ErrClockSkew
 		case "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidAccessKeyId", "IncompleteSignature":
+			// "Signature expired: 20261130T044000Z is now earlier than
+			// 20261130T045500Z": the clock, not the key.
+			if strings.Contains(strings.ToLower(e.Message), "signature expired") {
+				e.Kind = ErrClockSkew
+				break
+			}
 			if temporary {
 				e.Kind = ErrExpiredToken
 			} else {

@@ -170,14 +170,30 @@ func (s *Store) Save(name string, e Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := s.persist.Save(name, data); err != nil {
-		return fmt.Errorf("save cached credentials %s: %w", name, err)
-	}
+	// Kept in memory first: credentials STS issued are good whether or not
+	// the sealed copy can be written (a full disk under the keyring), and
+	// asking STS again for each caller would spend calls and MFA steps.
 	s.mu.Lock()
 	s.mem[name] = e
 	s.mu.Unlock()
+	if err := s.persist.Save(name, data); err != nil {
+		return &SaveError{Name: name, Err: err}
+	}
 	return nil
 }
+
+// SaveError: the credentials are cached in memory, but their sealed copy
+// could not be written (they are lost at a restart).
+type SaveError struct {
+	Name string
+	Err  error
+}
+
+func (e *SaveError) Error() string {
+	return fmt.Sprintf("save cached credentials %s: %v", e.Name, e.Err)
+}
+
+func (e *SaveError) Unwrap() error { return e.Err }
 
 // Has reports whether anything is stored under name, fresh or not.
 func (s *Store) Has(name string) (bool, error) {

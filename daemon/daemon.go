@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/credbroker/credbroker/internal/harden"
+
 	"golang.org/x/sync/singleflight"
 
 	"github.com/credbroker/credbroker/broker"
@@ -70,6 +72,9 @@ type Options struct {
 	ActiveFor time.Duration
 	// Jitter returns a number in [0, 1) (nil: math/rand).
 	Jitter func() float64
+	// Hardening is what the process could do to keep its memory its own
+	// (status shows it to the owner).
+	Hardening harden.Report
 }
 
 // snapshot is the config the daemon serves from: the file, the resolver

@@ -176,6 +176,8 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if d.opts.Keys != nil {
 		st.Keyring, st.Locked = d.opts.Keys.Backend(), d.opts.Keys.NeedsPassphrase()
 	}
+	h := d.opts.Hardening
+	st.Dumpable, st.MemoryLocked, st.MemoryLockError = h.Dumpable, h.Locked, h.LockError
 	if d.opts.Audit != nil {
 		st.AuditDropped = d.opts.Audit.Dropped()
 	}

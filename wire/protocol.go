@@ -31,6 +31,7 @@ const (
 	CodeRootKey         Code = "root_key"
 	CodeForbidden       Code = "forbidden"
 	CodeKeyRejected     Code = "key_rejected"
+	CodeClockSkew       Code = "clock_skew"
 	CodeMFARefused      Code = "mfa_refused"
 	CodeMFAWait         Code = "mfa_wait"
 	CodeMFARequired     Code = "mfa_required"
@@ -55,7 +56,7 @@ const (
 
 // Codes lists every Code above.
 var Codes = []Code{
-	CodeUnknownProfile, CodeConfig, CodeUnsupported, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected,
+	CodeUnknownProfile, CodeConfig, CodeUnsupported, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected, CodeClockSkew,
 	CodeMFARefused, CodeMFAWait, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
 	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodePassphrase, CodeBadRequest, CodeNoDaemon,
 	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeInternal,
@@ -135,6 +136,12 @@ type Status struct {
 	// its passphrase (credbroker unlock).
 	Keyring string `json:"keyring,omitempty"`
 	Locked  bool   `json:"locked,omitempty"`
+	// Dumpable: the daemon could be dumped or traced by its user (not on
+	// Linux, where it is made not dumpable). MemoryLocked: its memory is
+	// not swapped out; MemoryLockError says why not.
+	Dumpable        bool   `json:"dumpable"`
+	MemoryLocked    bool   `json:"memory_locked"`
+	MemoryLockError string `json:"memory_lock_error,omitempty"`
 }
 
 // ForgetAnswer is what POST /v1/forget answers.

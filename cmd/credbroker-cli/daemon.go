@@ -17,6 +17,7 @@ import (
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/daemon"
 	"github.com/credbroker/credbroker/install"
+	"github.com/credbroker/credbroker/internal/harden"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
 	"github.com/credbroker/credbroker/profile"
@@ -62,6 +63,13 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 	}
 	a.daemonKeys = true
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Keys and sessions live in this process's memory for its whole life:
+	// not swapped out where the memlock limit allows (said in status
+	// otherwise); main made it not dumpable.
+	hardening := harden.Report{Dumpable: harden.Dumpable(), Locked: true}
+	if err := harden.LockMemory(); err != nil {
+		hardening.Locked, hardening.LockError = false, err.Error()
+	}
 	socket := wire.UserSocket(a.getenv)
 	if system && a.getenv("CREDBROKER_SOCKET") == "" {
 		socket = wire.SystemSocket
@@ -106,6 +114,7 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 		Broker:     b,
 		Keys:       keys,
 		KeyringID:  wire.KeyringID(a.getenv),
+		Hardening:  hardening,
 		Config:     cfg,
 		Getenv:     a.getenv,
 		Reload:     func() (*profile.Config, error) { return profile.LoadConfig(a.configPath()) },
@@ -323,6 +332,16 @@ func newStatusCmd(a *app) *cobra.Command {
 			if st.Locked {
 				fmt.Fprintf(a.stdout, "the %s keyring is locked: run credbroker unlock\n", st.Keyring)
 			}
+			memory := "not dumpable"
+			if st.Dumpable {
+				memory = "dumpable (this system offers no protection)"
+			}
+			if st.MemoryLocked {
+				memory += ", memory locked"
+			} else if st.MemoryLockError != "" {
+				memory += ", memory not locked (" + st.MemoryLockError + ": raise the memlock limit, e.g. LimitMEMLOCK=)"
+			}
+			fmt.Fprintf(a.stdout, "memory: %s\n", memory)
 			if st.ConfigError != "" {
 				fmt.Fprintf(a.stdout, "config not reloaded, still using the previous one: %s\n", st.ConfigError)
 			}

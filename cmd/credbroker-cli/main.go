@@ -8,10 +8,15 @@ package main
 import (
 	"os"
 
+	"github.com/credbroker/credbroker/internal/harden"
+
 	"github.com/credbroker/credbroker/wire"
 )
 
 func main() {
+	// Every command may hold a secret (a key typed, a seed, the keyring's
+	// passphrase): no core dump, no same-user tracing.
+	_ = harden.Process()
 	// The file keyring's passphrase is read once and taken out of the
 	// environment before any child process or daemon can inherit it.
 	pass := os.Getenv(wire.PassphraseVar)

@@ -32,6 +32,9 @@ type STS struct {
 	ARN string
 	// Tag, when set, is part of every secret issued, to tell fakes apart.
 	Tag string
+	// Overissue is added to every expiration: an endpoint that issues
+	// longer than asked.
+	Overissue time.Duration
 }
 
 // Call is one call STS received.
@@ -75,7 +78,7 @@ func (f *STS) issue(d int32) *types.Credentials {
 		AccessKeyId:     aws.String(fmt.Sprintf("ASIAFAKE%012d", f.n)),
 		SecretAccessKey: aws.String(fmt.Sprintf("secret-%s%d", f.Tag, f.n)),
 		SessionToken:    aws.String(fmt.Sprintf("token-%s%d", f.Tag, f.n)),
-		Expiration:      aws.Time(f.Now().Add(time.Duration(d) * time.Second)),
+		Expiration:      aws.Time(f.Now().Add(time.Duration(d)*time.Second + f.Overissue)),
 	}
 }
 

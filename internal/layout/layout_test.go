@@ -17,9 +17,9 @@ const module = "github.com/credbroker/credbroker/"
 // the test until someone decides where it belongs.
 var allowed = map[string][]string{
 	"cmd/credbroker":               {"cmd/credbroker/front"},
-	"cmd/credbroker/front":         {"wire"},
-	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "keystore", "mfa", "policy", "profile", "sandbox", "wire"},
-	"daemon":                       {"broker", "keystore", "peercred", "profile", "wire"},
+	"cmd/credbroker/front":         {"internal/harden", "wire"},
+	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "internal/harden", "keystore", "mfa", "policy", "profile", "sandbox", "wire"},
+	"daemon":                       {"broker", "internal/harden", "keystore", "peercred", "profile", "wire"},
 	"broker":                       {"cache", "keystore", "mfa", "policy", "profile", "wire"},
 	"profile":                      {},
 	"wire":                         {},
@@ -37,12 +37,13 @@ var allowed = map[string][]string{
 	"internal/fakests":             {"profile"},
 	"internal/stspeer":             {},
 	"internal/layout":              {},
+	"internal/harden":              {},
 }
 
 // stdlibOnly packages import nothing outside the standard library and the
 // module: the protocol and the small program (whose start-up cost every
 // credential_process pays), the config parser and the policy language.
-var stdlibOnly = []string{"cmd/credbroker", "cmd/credbroker/front", "wire", "profile", "policy"}
+var stdlibOnly = []string{"cmd/credbroker", "cmd/credbroker/front", "wire", "internal/harden", "profile", "policy"}
 
 func TestImportDirections(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"...").Output()
@@ -84,7 +85,7 @@ func TestSmallProgramStaysLean(t *testing.T) {
 		switch {
 		case pkg == "net/http":
 			t.Error("cmd/credbroker links net/http")
-		case isStd(pkg), pkg == module+"wire", strings.HasPrefix(pkg, module+"cmd/credbroker"):
+		case isStd(pkg), pkg == module+"wire", pkg == module+"internal/harden", strings.HasPrefix(pkg, module+"cmd/credbroker"):
 		default:
 			t.Errorf("cmd/credbroker links %s", pkg)
 		}

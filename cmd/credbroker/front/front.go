@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/credbroker/credbroker/internal/harden"
+
 	"github.com/credbroker/credbroker/wire"
 )
 
@@ -48,6 +50,9 @@ const fastTimeout = 10 * time.Second
 // every other command — is handed to credbroker-cli, which runs in this
 // process's place. It returns the exit code.
 func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	// It holds credentials, and maybe the keyring's passphrase, for a
+	// moment: no core dump, no same-user tracing.
+	_ = harden.Process()
 	if code, done := fastCredentialProcess(args, stdout, stderr, getenv); done {
 		return code
 	}
