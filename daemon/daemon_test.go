@@ -195,6 +195,17 @@ func TestDaemonServesFromMemory(t *testing.T) {
 	if h.sts.Ops() != "GetSessionToken,AssumeRole" {
 		t.Fatalf("calls = %s", h.sts.Ops())
 	}
+	// The role's account, which SDKs read for account-based endpoints;
+	// a session's is its MFA device's, and unknown without one.
+	if first.AccountID != "210987654321" {
+		t.Errorf("AccountId = %q, want the role's account", first.AccountID)
+	}
+	if base := decodeCreds(t, h.get(alice, "/v1/credentials?profile=base")); base.AccountID != "123456789012" {
+		t.Errorf("base: AccountId = %q, want the MFA device's account", base.AccountID)
+	}
+	if plain := decodeCreds(t, h.get(alice, "/v1/credentials?profile=plain")); plain.AccountID != "" {
+		t.Errorf("plain: AccountId = %q, want none", plain.AccountID)
+	}
 	h.sts.Reset()
 	for range 100 {
 		if got := decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod")); got != first {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,5 +126,21 @@ func (s *profileState) rendered(res broker.Result) []byte {
 
 func render(res broker.Result) []byte {
 	c := res.Credentials
-	return wire.MarshalProcessOutput(c.AccessKeyID, c.SecretAccessKey, c.SessionToken, c.Expires)
+	return wire.MarshalProcessOutput(c.AccessKeyID, c.SecretAccessKey, c.SessionToken, c.Expires, accountOf(res))
+}
+
+// accountOf is the account res's credentials act in: the role's, else the
+// MFA device's (an IAM user's own device, so its account); "" when neither
+// names one.
+func accountOf(res broker.Result) string {
+	arn := res.RoleARN
+	if arn == "" && res.Chain != nil {
+		arn = res.Chain.MFASerial
+	}
+	// arn:PARTITION:iam::ACCOUNT:...
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" && len(parts[4]) == 12 {
+		return parts[4]
+	}
+	return ""
 }

@@ -158,17 +158,22 @@ type ProcessOutput struct {
 	SecretAccessKey string `json:"SecretAccessKey"`
 	SessionToken    string `json:"SessionToken"`
 	Expiration      string `json:"Expiration"`
+	// AccountID is the account the credentials act in (botocore, the Go
+	// SDK v2 and the JS SDK v3 read it, for account-based endpoints);
+	// omitted when unknown.
+	AccountID string `json:"AccountId,omitempty"`
 }
 
 // MarshalProcessOutput renders credentials as credential_process JSON,
 // with a final newline.
-func MarshalProcessOutput(accessKeyID, secretAccessKey, sessionToken string, expires time.Time) []byte {
+func MarshalProcessOutput(accessKeyID, secretAccessKey, sessionToken string, expires time.Time, accountID string) []byte {
 	out, _ := json.Marshal(ProcessOutput{
 		Version:         1,
 		AccessKeyID:     accessKeyID,
 		SecretAccessKey: secretAccessKey,
 		SessionToken:    sessionToken,
 		Expiration:      expires.UTC().Format(time.RFC3339),
+		AccountID:       accountID,
 	})
 	return append(out, '\n')
 }
