@@ -69,7 +69,9 @@ func cobraNoArgs(c *cobra.Command, args []string) error {
 // answers and asking for an MFA code on the terminal when the daemon needs
 // one (if prompt and there is a terminal).
 func (a *app) fetch(ctx context.Context, name string, prompt bool) ([]byte, error) {
+	stop := wire.SayAfter(wire.SlowAfter, a.stderr, "credbroker: waiting for credentials for profile "+name+" (the daemon is starting or asking STS)...")
 	c, body, err := a.ask(ctx, name)
+	stop()
 	if a.passphraseWanted(err) {
 		if err = a.givePassphrase(ctx, c, prompt); err == nil {
 			body, err = c.Credentials(ctx, name)

@@ -75,6 +75,10 @@ func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(
 	c, autostart := wire.ClientFor(getenv)
 	ctx, cancel := context.WithTimeout(context.Background(), fastTimeout)
 	defer cancel()
+	// A warm answer takes a millisecond; a cold one (STS, a daemon to
+	// start, a retry) may take seconds: past one, say so on stderr.
+	stop := wire.SayAfter(wire.SlowAfter, stderr, "credbroker: waiting for credentials for profile "+profile+" (the daemon is starting or asking STS)...")
+	defer stop()
 	body, err := c.Credentials(ctx, profile)
 	if errors.Is(err, wire.ErrNoDaemon) && autostart {
 		cli, perr := cliPath()
