@@ -13,8 +13,10 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/credbroker ./cmd/credbroker-cli
 
-demo: deps build
-	./scripts/demo.sh
+# demo runs the whole product on the embedded STS (no AWS account, no
+# moto, no Python; the AWS CLI only when installed).
+demo: build
+	./bin/credbroker demo
 
 test: deps vet fmt-check lint cross
 	$(GO) test -race -count=1 ./...

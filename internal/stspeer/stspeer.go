@@ -326,3 +326,12 @@ func (p *Proxy) Issued() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Available says whether moto_server can be started here, and if not, what
+// is missing.
+func Available() (bool, string) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return false, "moto_server is not installed (it comes with the machine image: pip install 'moto[server]')"
+	}
+	return true, ""
+}
