@@ -128,7 +128,12 @@ func loadCallerConfig(credbroker, aws string) (*profile.Config, error) {
 func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, error) {
 	caller, has := wire.CallerOf(q)
 	snap := d.snap.Load()
-	key := q.Encode()
+	// The same settings resolve apart for the daemon's own user and for
+	// others (whose endpoints are the daemon's): never one from the other.
+	key := "other|" + q.Encode()
+	if pi.peer.UID == d.opts.Owner {
+		key = "owner|" + q.Encode()
+	}
 	d.callers.mu.Lock()
 	defer d.callers.mu.Unlock()
 	if res, ok := d.callers.resolutions[key]; ok {

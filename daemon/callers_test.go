@@ -267,3 +267,24 @@ func TestNoAuditNoGrantToOthers(t *testing.T) {
 		audit.Close()
 	})
 }
+
+// TestResolutionsOfOwnerAndOthersApart: another user sending the very
+// settings the daemon's own user sent is resolved as another user (the
+// daemon's config and endpoints), never from the owner's resolution.
+func TestResolutionsOfOwnerAndOthersApart(t *testing.T) {
+	t.Parallel()
+	eps := &endpoints{sts: map[string]*fakests.STS{}}
+	h := newDaemonHarness(t, "[access bob]\nusers = bob\nprofiles = plain\neffect = allow\n", func(s *setup) { s.newSTS = eps.at })
+	path := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(path, []byte(testConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"profile": {"plain"}}
+	wire.Caller{Env: map[string]string{"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:4001"}, Config: path}.Query(q)
+	decodeCreds(t, h.get(alice, wire.PathCredentials+"?"+q.Encode()))
+	bob := alice
+	bob.UID = 1001
+	if rec := h.get(bob, wire.PathCredentials+"?"+q.Encode()); rec.Code != http.StatusBadRequest {
+		t.Fatalf("another user with the owner's endpoint: HTTP %d %s", rec.Code, rec.Body)
+	}
+}
