@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/keyring"
 )
@@ -208,12 +209,14 @@ func (fb *fileBackend) verifyPassphrase(ring keyring.Keyring) error {
 	if err != nil {
 		return err
 	}
+	judged := false
 	for _, key := range keys {
 		if _, ok := parseKey(key); !ok {
 			continue
 		}
 		_, err := ring.Get(key)
 		if err == nil {
+			judged = true
 			break
 		}
 		switch err := fb.mapGetError(err); {
@@ -225,8 +228,38 @@ func (fb *fileBackend) verifyPassphrase(ring keyring.Keyring) error {
 			return err
 		}
 	}
+	if !judged {
+		// No item to judge it by: the passphrase is being chosen now. A
+		// short one falls to an offline guess in minutes.
+		pass, err := fb.pass.get("")
+		if err != nil {
+			return err
+		}
+		if n := utf8.RuneCountInString(pass); n < MinPassphrase {
+			fb.pass.set("")
+			return &weakPassphraseError{dir: fb.dir, length: n}
+		}
+	}
 	fb.verified = true
 	return nil
+}
+
+// MinPassphrase is the shortest passphrase a new file keyring takes.
+const MinPassphrase = 12
+
+// weakPassphraseError: a new file keyring was given a short passphrase.
+type weakPassphraseError struct {
+	dir    string
+	length int
+}
+
+func (e *weakPassphraseError) Error() string {
+	return fmt.Sprintf("refusing a passphrase of %d characters for the new file keyring %s: it needs at least %d", e.length, e.dir, MinPassphrase)
+}
+
+// Hint says what to choose.
+func (e *weakPassphraseError) Hint() string {
+	return "choose a passphrase of a few words (at least 12 characters)"
 }
 
 var errDamaged = errors.New("damaged")

@@ -567,3 +567,23 @@ func TestFileUnlock(t *testing.T) {
 		t.Fatalf("after unlock: %v %v", k, err)
 	}
 }
+
+// TestFileShortPassphraseRefused: a new file keyring takes no passphrase
+// shorter than 12 characters, and nothing is written with one; an existing
+// keyring is judged by its items, as before.
+func TestFileShortPassphraseRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openFileStore(t, dir, "short pass")
+	err := s.PutAccessKey("prod", testKey)
+	var h interface{ Hint() string }
+	if err == nil || !strings.Contains(err.Error(), "refusing a passphrase of 10 characters") || !errors.As(err, &h) {
+		t.Fatalf("short passphrase: %v", err)
+	}
+	if left := entries(t, dir); len(left) != 0 {
+		t.Fatalf("the folder holds %q after a refused passphrase", left)
+	}
+	if err := openFileStore(t, dir, testPassphrase).PutAccessKey("prod", testKey); err != nil {
+		t.Fatal(err)
+	}
+}

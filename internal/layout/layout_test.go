@@ -3,6 +3,7 @@
 package layout
 
 import (
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -96,4 +97,19 @@ func TestSmallProgramStaysLean(t *testing.T) {
 func isStd(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return !strings.Contains(first, ".")
+}
+
+// TestJose2goPinned: the file keyring's JOSE library is at a version past
+// GO-2023-2409 (a PBES2 token with a huge iteration count costs minutes of
+// CPU to decrypt); keyring itself asks only for v1.5.0.
+func TestJose2goPinned(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/dvsekhvalnov/jose2go").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	v := strings.TrimSpace(string(out))
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "v%d.%d", &major, &minor); err != nil || major < 1 || (major == 1 && minor < 6) {
+		t.Fatalf("jose2go %s: want v1.6.0 or later (GO-2023-2409)", v)
+	}
 }
