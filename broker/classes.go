@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/credbroker/credbroker/mfa"
+
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/profile"
 	"github.com/credbroker/credbroker/wire"
@@ -94,6 +96,8 @@ var Classes = []Class{
 		p := stsProfile(err)
 		return "nothing is retried (repeated failures can lock the device): check this machine's clock and the seed (credbroker totp code " + p + " against your authenticator), then store it again: credbroker totp add " + p
 	}},
+	{mfa.ErrStepAhead, wire.CodeMFAStepAhead, http.StatusConflict, RetryNever, "error",
+		hint("check this machine's clock; if it is right now, forget the recorded step: credbroker mfa reset PROFILE")},
 	{ErrMFAWait, wire.CodeMFAWait, http.StatusTooManyRequests, RetryHuman, "mfa_required", func(err error) string {
 		var w *MFAWaitError
 		if errors.As(err, &w) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/mfa"
 	"github.com/credbroker/credbroker/profile"
 	"github.com/credbroker/credbroker/wire"
 )
@@ -33,7 +34,7 @@ func sentinels(t *testing.T) map[string]error {
 		"profile.ErrUnknownProfile": profile.ErrUnknownProfile, "profile.ErrConfig": profile.ErrConfig, "profile.ErrUnsupported": profile.ErrUnsupported,
 		"wire.ErrNoDaemon": wire.ErrNoDaemon, "wire.ErrForeignDaemon": wire.ErrForeignDaemon,
 		"wire.ErrUnsafeSocket":        wire.ErrUnsafeSocket,
-		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase, "keystore.ErrPassphraseRequired": keystore.ErrPassphraseRequired,
+		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase, "keystore.ErrPassphraseRequired": keystore.ErrPassphraseRequired, "mfa.ErrStepAhead": mfa.ErrStepAhead,
 	}
 	found := map[string]error{}
 	for _, dir := range []string{".", "../profile", "../wire"} {
@@ -74,6 +75,7 @@ func sentinels(t *testing.T) map[string]error {
 	}
 	found["keystore.ErrWrongPassphrase"] = keystore.ErrWrongPassphrase
 	found["keystore.ErrPassphraseRequired"] = keystore.ErrPassphraseRequired
+	found["mfa.ErrStepAhead"] = mfa.ErrStepAhead
 	for k := range known {
 		if _, ok := found[k]; !ok {
 			t.Errorf("%s is no longer declared: drop it from this test", k)

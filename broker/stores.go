@@ -56,6 +56,16 @@ func (s StepStore) LastStep(device string) (uint64, bool, error) {
 	return step, true, nil
 }
 
+// Reset forgets the last step used for device (after a clock that was
+// ahead has been set right: credbroker mfa reset).
+func (s StepStore) Reset(device string) error {
+	err := s.Keys.Delete(keystore.KindState, stepItem(device))
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // SetLastStep implements mfa.StepStore.
 func (s StepStore) SetLastStep(device string, step uint64) error {
 	return s.Keys.Put(keystore.KindState, stepItem(device), []byte(strconv.FormatUint(step, 10)))

@@ -101,7 +101,7 @@ func (g *Generator) Code(ctx context.Context, device string, seed Seed) (string,
 		// The code of this step was already sent to AWS: wait for the first instant
 		// of the step after the last used one.
 		if last-step >= maxWaitPeriods {
-			return "", fmt.Errorf("generate mfa code for %s: the last code used was for a time step %d periods ahead of this clock (did the clock move back?)", device, last-step)
+			return "", &StepAheadError{Device: device, Ahead: time.Duration(last-step) * time.Duration(seed.period) * time.Second}
 		}
 		wait := time.Unix(int64((last+1)*seed.period), 0).Sub(now)
 		if g.Notify != nil {
@@ -176,3 +176,27 @@ func (g *Generator) acquire(ctx context.Context, device string) (release func(),
 	}
 	return release, nil
 }
+
+// ErrStepAhead: the last code used for a device was for a time step well
+// ahead of this clock.
+var ErrStepAhead = errors.New("mfa time step ahead of the clock")
+
+// StepAheadError: the last MFA code used for Device was for a time Ahead
+// of this clock. The clock was wrong then (ahead) or is wrong now
+// (behind); a code for an earlier step would be one AWS may have seen.
+type StepAheadError struct {
+	Device string
+	Ahead  time.Duration
+}
+
+func (e *StepAheadError) Error() string {
+	return fmt.Sprintf("generate mfa code for %s: the last code used was for a time %s ahead of this clock (was the clock ahead then, or is it behind now?)", e.Device, e.Ahead.Round(time.Second))
+}
+
+// Hint says how to go on once the clock is right.
+func (e *StepAheadError) Hint() string {
+	return "check this machine's clock; if it is right now, forget the recorded step: credbroker mfa reset PROFILE"
+}
+
+// Is makes errors.Is(err, ErrStepAhead) work.
+func (e *StepAheadError) Is(target error) bool { return target == ErrStepAhead }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -271,7 +272,7 @@ func TestGeneratorErrors(t *testing.T) {
 		{"record fails: no code", func(_ *Generator, s *memSteps) { s.setErr = errStore }, deviceA, seed, errStore, 0},
 		{"clock moved back far", func(_ *Generator, s *memSteps) {
 			s.last[deviceA] = seed.Step(stepStart) + 2
-		}, deviceA, seed, nil, 0},
+		}, deviceA, seed, ErrStepAhead, 0},
 		{"store corrupt", func(_ *Generator, s *memSteps) { s.last[deviceA] = ^uint64(0) }, deviceA, seed, nil, 0},
 		{"clock before 1970", func(g *Generator, _ *memSteps) {
 			g.Now = func() time.Time { return time.Unix(-10, 0) }
@@ -301,6 +302,23 @@ func TestGeneratorErrors(t *testing.T) {
 				t.Errorf("events %q, want none", ev)
 			}
 		})
+	}
+}
+
+// TestStepAheadSaysWhatToDo: a step recorded well ahead of the clock (the
+// clock was wrong, then fixed) is named with how far ahead, and what to run
+// once the clock is right, instead of blocking every code until the clock
+// catches up.
+func TestStepAheadSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	seed := testSeed(t)
+	g, _, steps := newTestGenerator(stepStart)
+	steps.last[deviceA] = seed.Step(stepStart) + 20 // ten minutes ahead
+	_, err := g.Code(context.Background(), deviceA, seed)
+	var sa *StepAheadError
+	if !errors.As(err, &sa) || sa.Ahead != 10*time.Minute || !strings.Contains(err.Error(), "10m0s ahead of this clock") ||
+		!strings.Contains(sa.Hint(), "credbroker mfa reset") {
+		t.Fatalf("err = %v", err)
 	}
 }
 

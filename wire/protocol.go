@@ -34,6 +34,7 @@ const (
 	CodeClockSkew       Code = "clock_skew"
 	CodeMFARefused      Code = "mfa_refused"
 	CodeMFAWait         Code = "mfa_wait"
+	CodeMFAStepAhead    Code = "mfa_step_ahead"
 	CodeMFARequired     Code = "mfa_required"
 	CodeSTSUnreachable  Code = "sts_unreachable"
 	CodeAccessDenied    Code = "access_denied"
@@ -57,7 +58,7 @@ const (
 // Codes lists every Code above.
 var Codes = []Code{
 	CodeUnknownProfile, CodeConfig, CodeUnsupported, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected, CodeClockSkew,
-	CodeMFARefused, CodeMFAWait, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
+	CodeMFARefused, CodeMFAWait, CodeMFAStepAhead, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
 	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodePassphrase, CodeBadRequest, CodeNoDaemon,
 	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeInternal,
 }

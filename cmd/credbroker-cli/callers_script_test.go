@@ -21,8 +21,10 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/internal/asuser"
 	"github.com/credbroker/credbroker/internal/stspeer"
+	"github.com/credbroker/credbroker/keystore"
 )
 
 var callerCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -45,10 +47,11 @@ var callerCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		}
 		countAt(ts, p, neg, args)
 	},
-	"squatter":   cmdSquatter,
-	"pass-store": cmdPassStore,
-	"short-home": cmdShortHome,
-	"squat-tmp":  cmdSquatTmp,
+	"squatter":       cmdSquatter,
+	"pass-store":     cmdPassStore,
+	"short-home":     cmdShortHome,
+	"mfa-step-ahead": cmdMFAStepAhead,
+	"squat-tmp":      cmdSquatTmp,
 	// sts-param ACTION KEY REGEXP: the last ACTION request the STS peer
 	// got had KEY matching REGEXP (! : not matching, or absent).
 	"sts-param": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -241,4 +244,18 @@ func cmdSquatTmp(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.Mkdir(dir, 0o755))
 	ts.Defer(func() { os.RemoveAll(dir) })
 	ts.Check(os.Chown(dir, 65534, 65534))
+}
+
+// mfa-step-ahead DEVICE MINUTES: record the device's last used MFA time
+// step MINUTES ahead of this clock, as a clock that was ahead leaves it.
+func cmdMFAStepAhead(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mfa-step-ahead DEVICE MINUTES")
+	}
+	minutes, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	keys, err := keystore.Open(keystore.ConfigFromEnv(ts.Getenv))
+	ts.Check(err)
+	step := uint64(time.Now().Unix()/30) + uint64(minutes*2)
+	ts.Check((broker.StepStore{Keys: keys}).SetLastStep(args[0], step))
 }
