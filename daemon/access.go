@@ -93,6 +93,17 @@ func resolveID(s string, lookup func(string) (uint32, error)) (uint32, error) {
 	return lookup(s)
 }
 
+// MayGrant says whether any allow rule names peer (by uid or group): one
+// that no rule names can have nothing from the daemon.
+func (a *accessRules) MayGrant(peer peercred.Peer) bool {
+	for _, r := range a.rules {
+		if !r.deny && r.principal(peer) {
+			return true
+		}
+	}
+	return false
+}
+
 // Decide says whether peer may fetch profile, and why.
 func (a *accessRules) Decide(peer peercred.Peer, profile string) (allow bool, reason string) {
 	allowedBy := ""

@@ -3,8 +3,11 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/credbroker/credbroker/peercred"
 )
@@ -28,10 +31,10 @@ func (pi *peerInfo) executable() string {
 }
 
 // withPeer is the http.Server's ConnContext: the kernel's word on who is
-// connected, taken once per connection.
+// connected, taken once per connection (by the listener, see admit).
 func withPeer(ctx context.Context, c net.Conn) context.Context {
 	if sc, ok := c.(*slotConn); ok {
-		c = sc.Conn
+		return context.WithValue(ctx, peerKey{}, &peerInfo{peer: sc.peer, err: sc.peerErr})
 	}
 	p, err := peercred.PeerOf(c)
 	return context.WithValue(ctx, peerKey{}, &peerInfo{peer: p, err: err})
@@ -45,28 +48,104 @@ func peerFrom(ctx context.Context) (*peerInfo, error) {
 	return pi, pi.err
 }
 
-// limitListener caps concurrent connections: Accept waits for a free slot.
-func limitListener(l net.Listener, n int) net.Listener {
-	return &limited{Listener: l, slots: make(chan struct{}, n)}
+// perUIDConnections is how many connections one uid other than the
+// daemon's own may hold at once: enough for a herd of its processes (each
+// holds one for a moment), far from the listener's maxConnections, so that
+// one local user cannot starve the others.
+const perUIDConnections = 32
+
+// admission decides who gets a connection slot.
+type admission struct {
+	owner  uint32
+	perUID int
+	// mayGrant says whether any access rule could grant peer anything.
+	mayGrant func(peercred.Peer) bool
+	peerOf   func(net.Conn) (peercred.Peer, error)
+
+	mu   sync.Mutex
+	held map[uint32]int
+}
+
+// limitListener caps concurrent connections (Accept waits for a free
+// slot) and admits each caller as adm says: another user whom no rule
+// could grant anything is answered and closed at once, and one that holds
+// its share of connections is told to wait, without a slot either way.
+func limitListener(l net.Listener, n int, adm *admission) net.Listener {
+	if adm.held == nil {
+		adm.held = map[uint32]int{}
+	}
+	if adm.peerOf == nil {
+		adm.peerOf = peercred.PeerOf
+	}
+	return &limited{Listener: l, slots: make(chan struct{}, n), adm: adm}
 }
 
 type limited struct {
 	net.Listener
 	slots chan struct{}
+	adm   *admission
 }
 
 func (l *limited) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
+	for {
+		l.slots <- struct{}{}
+		c, err := l.Listener.Accept()
+		if err != nil {
+			<-l.slots
+			return nil, err
+		}
+		p, perr := l.adm.peerOf(c)
+		release := func() { <-l.slots }
+		if perr == nil && p.UID != l.adm.owner {
+			switch why := l.adm.take(p); {
+			case why != "":
+				refuse(c, why)
+				<-l.slots
+				continue
+			default:
+				uid := p.UID
+				release = func() { l.adm.give(uid); <-l.slots }
+			}
+		}
+		return &slotConn{Conn: c, peer: p, peerErr: perr, release: release}, nil
 	}
-	return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+// take reserves a connection for peer, or says why not.
+func (a *admission) take(p peercred.Peer) (why string) {
+	if !a.mayGrant(p) {
+		return fmt.Sprintf("no access rule could grant uid %d anything", p.UID)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.held[p.UID] >= a.perUID {
+		return fmt.Sprintf("uid %d holds %d connections to this daemon already: close some, or wait", p.UID, a.perUID)
+	}
+	a.held[p.UID]++
+	return ""
+}
+
+func (a *admission) give(uid uint32) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.held[uid]--; a.held[uid] <= 0 {
+		delete(a.held, uid)
+	}
+}
+
+// refuse answers a connection it will not serve with a plain error and
+// closes it, without waiting on a caller that does not read.
+func refuse(c net.Conn, why string) {
+	body := `{"code":"forbidden","message":` + strconv.Quote(why) + `}` + "\n"
+	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	_ = c.Close()
 }
 
 type slotConn struct {
 	net.Conn
+	peer    peercred.Peer
+	peerErr error
 	once    sync.Once
 	release func()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/credbroker/credbroker/internal/harden"
+	"github.com/credbroker/credbroker/peercred"
 
 	"golang.org/x/sync/singleflight"
 
@@ -183,7 +184,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		go d.watchConfig(ctx)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(limitListener(ln, maxConnections)) }()
+	adm := &admission{owner: d.opts.Owner, perUID: perUIDConnections,
+		mayGrant: func(p peercred.Peer) bool { return d.snap.Load().access.MayGrant(p) }}
+	go func() { errc <- srv.Serve(limitListener(ln, maxConnections, adm)) }()
 	select {
 	case err := <-errc:
 		return err
