@@ -288,3 +288,46 @@ func TestResolutionsOfOwnerAndOthersApart(t *testing.T) {
 		t.Fatalf("another user with the owner's endpoint: HTTP %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestDenialsAuditedUpToARate: a uid hammering the daemon with refused
+// requests adds at most maxDenialsPerMinute records a minute to the audit
+// log; what was not recorded is counted in the next record.
+func TestDenialsAuditedUpToARate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newDaemonHarness(t, "[access bob]\nusers = bob\nprofiles = plain\neffect = allow\n")
+		bob := alice
+		bob.UID = 1001
+		for range 1000 {
+			if rec := h.get(bob, "/v1/credentials?profile=prod"); rec.Code != http.StatusForbidden {
+				t.Fatalf("HTTP %d", rec.Code)
+			}
+		}
+		synctest.Wait()
+		denies := func() (n int, summary string) {
+			data, err := os.ReadFile(h.audit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				if strings.Contains(l, `"decision":"deny"`) {
+					n++
+					if strings.Contains(l, "were not recorded") {
+						summary = l
+					}
+				}
+			}
+			return n, summary
+		}
+		if n, _ := denies(); n != maxDenialsPerMinute {
+			t.Fatalf("%d refusals recorded in a minute, want %d", n, maxDenialsPerMinute)
+		}
+		time.Sleep(time.Minute)
+		h.get(bob, "/v1/credentials?profile=prod")
+		synctest.Wait()
+		n, summary := denies()
+		if n != maxDenialsPerMinute+2 || !strings.Contains(summary, "880 more refusals") {
+			t.Fatalf("after a minute: %d records, summary %q", n, summary)
+		}
+	})
+}

@@ -114,6 +114,7 @@ type Daemon struct {
 
 	gate    mfaGate
 	callers *callers
+	denials denials
 	// stop ends Serve (POST /v1/stop); set by Serve.
 	stop atomic.Pointer[context.CancelFunc]
 }

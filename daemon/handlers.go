@@ -257,8 +257,17 @@ func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, name 
 		}
 	}
 	if !allow {
-		d.audit(pi, AuditRecord{Action: action, Profile: name, Decision: "deny", Reason: reason})
-		d.log.Warn("refused", "action", action, "profile", name, "peer", pi.peer.String(), "reason", reason)
+		// Every refusal is audited, up to a rate per uid: one caller
+		// hammering the daemon must not fill the disk (the suppressed ones
+		// are counted in a summary record).
+		if suppressed, ok := d.denials.admit(pi.peer.UID, time.Now()); ok {
+			if suppressed > 0 {
+				d.audit(pi, AuditRecord{Action: action, Decision: "deny",
+					Reason: fmt.Sprintf("%d more refusals of this uid were not recorded in the minute before (at most %d a minute)", suppressed, maxDenialsPerMinute)})
+			}
+			d.audit(pi, AuditRecord{Action: action, Profile: name, Decision: "deny", Reason: reason})
+			d.log.Warn("refused", "action", action, "profile", name, "peer", pi.peer.String(), "reason", reason)
+		}
 		d.answerError(w, &refusal{profile: name, reason: reason, fix: fix}, "")
 		return pi, false
 	}
