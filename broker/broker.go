@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -53,6 +54,9 @@ type Options struct {
 	// Prompter asks a human for a code when no seed is stored; nil means
 	// no prompting (ErrMFARequired).
 	Prompter mfa.Prompter
+	// StateDir holds the per-device MFA step locks (StepStore.LockDir);
+	// "" locks within this process only.
+	StateDir string
 	// Warn reports something the user should know that is not an error
 	// (a clamped duration, a wait for a fresh MFA code); nil discards.
 	Warn func(string)
@@ -94,7 +98,7 @@ func New(opts Options) (*Broker, error) {
 			Keys:     opts.Keys,
 			Prompter: opts.Prompter,
 			Generator: &mfa.Generator{
-				Steps: StepStore{opts.Keys},
+				Steps: StepStore{Keys: opts.Keys, LockDir: lockDir(opts.StateDir)},
 				Now:   b.now,
 				Notify: func(d time.Duration) {
 					b.warn(fmt.Sprintf("waiting %s for a fresh MFA code (AWS rejects a code used twice)", d.Round(time.Second)))
@@ -487,4 +491,12 @@ func mfaTarget(serial string) string {
 		return ""
 	}
 	return "with MFA device " + serial
+}
+
+// lockDir is where the MFA step locks of stateDir live.
+func lockDir(stateDir string) string {
+	if stateDir == "" {
+		return ""
+	}
+	return filepath.Join(stateDir, "locks")
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -651,4 +652,57 @@ func (f *fullDisk) Set(i keyring.Item) error {
 		return syscall.ENOSPC
 	}
 	return f.Keyring.Set(i)
+}
+
+// readBarrier is a StepStore whose LastStep waits (a little) for another
+// reader: without a cross-process lock, two "processes" both read the same
+// last step before either records theirs.
+type readBarrier struct {
+	StepStore
+	arrived chan struct{}
+}
+
+func (r readBarrier) LastStep(device string) (uint64, bool, error) {
+	step, ok, err := r.StepStore.LastStep(device)
+	select { // both have read before either records
+	case r.arrived <- struct{}{}:
+	case <-r.arrived:
+	case <-time.After(200 * time.Millisecond): // the other is held by the lock
+	}
+	return step, ok, err
+}
+
+// TestStepLockAcrossProcesses: two code makers with a generator each (as
+// two processes: a daemon and `totp code`) asking for one device at the
+// same instant make two different codes: reading and recording a step is
+// one step for both (StepStore.LockDevice). Without the lock both read the
+// same last step and make the same code.
+func TestStepLockAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	seed, err := mfa.ParseSeed("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := keystore.NewMemory()
+	lockDir := t.TempDir()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 30, 8, 0, 5, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	sleep := func(_ context.Context, d time.Duration) error { mu.Lock(); now = now.Add(d); mu.Unlock(); return nil }
+	arrived := make(chan struct{})
+	codes := make([]string, 2)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := &mfa.Generator{Steps: readBarrier{StepStore{Keys: keys, LockDir: lockDir}, arrived}, Now: clock, Sleep: sleep}
+			codes[i], _ = g.Code(context.Background(), "arn:aws:iam::123456789012:mfa/alice", seed)
+		}()
+	}
+	wg.Wait()
+	if codes[0] == "" || codes[0] == codes[1] {
+		t.Fatalf("two processes made codes %q and %q: want two different codes", codes[0], codes[1])
+
+	}
 }

@@ -30,11 +30,15 @@ func (s sessionStore) Delete(name string) error { return s.keys.Delete(keystore.
 
 // StepStore keeps the last MFA time step used per device in the keystore
 // (mfa.StepStore), so that a daemon restart, or `credbroker totp code` in
-// another process, does not hand out a code already used. Reading and
-// recording a step are not one atomic step across processes: two processes
-// making a code for one device in the same instant could still both use
-// one (the daemon is normally the only one that makes codes).
-type StepStore struct{ Keys *keystore.Store }
+// another process, does not hand out a code already used. With LockDir,
+// reading and recording a step is one atomic step across processes too.
+type StepStore struct {
+	Keys *keystore.Store
+	// LockDir, when set, holds one lock file per device (mfa.DeviceLocker),
+	// so that reading and recording a step is one step across processes:
+	// the daemon, another daemon, `credbroker totp code`.
+	LockDir string
+}
 
 func stepItem(device string) string { return "mfa-step/" + device }
 

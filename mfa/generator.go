@@ -76,6 +76,15 @@ func (g *Generator) Code(ctx context.Context, device string, seed Seed) (string,
 		return "", fmt.Errorf("generate mfa code for %s: wait for another code request: %w", device, err)
 	}
 	defer release()
+	if l, ok := g.Steps.(DeviceLocker); ok {
+		// Other processes (another daemon, totp code) make codes for the
+		// device too: reading and recording its step is one step for all.
+		unlock, err := l.LockDevice(ctx, device)
+		if err != nil {
+			return "", fmt.Errorf("generate mfa code for %s: wait for other processes' code requests: %w", device, err)
+		}
+		defer unlock()
+	}
 
 	for {
 		now := g.now()
@@ -175,6 +184,13 @@ func (g *Generator) acquire(ctx context.Context, device string) (release func(),
 		return nil, err
 	}
 	return release, nil
+}
+
+// DeviceLocker is a StepStore that also holds a device for one process at
+// a time, across processes (a file lock): with it, two processes making a
+// code for one device at the same instant never make the same code.
+type DeviceLocker interface {
+	LockDevice(ctx context.Context, device string) (unlock func(), err error)
 }
 
 // ErrStepAhead: the last code used for a device was for a time step well

@@ -91,8 +91,9 @@ func (a *app) runDaemon(ctx context.Context, system bool) error {
 		return err
 	}
 	b, err := broker.New(broker.Options{
-		Keys: keys,
-		Warn: func(msg string) { log.Warn(msg) },
+		Keys:     keys,
+		StateDir: a.stateDir(),
+		Warn:     func(msg string) { log.Warn(msg) },
 		// No Prompter: the daemon has no terminal; clients ask for codes.
 	})
 	if err != nil {

@@ -206,6 +206,7 @@ func (a *app) broker() (*broker.Broker, *profile.Resolver, error) {
 		Keys:     keys,
 		Prompter: a.codes(),
 		Warn:     a.warn,
+		StateDir: a.stateDir(),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -140,7 +141,7 @@ func (a *app) totpCode(ctx context.Context, keys *keystore.Store, device string,
 		return seed.Code(time.Now())
 	}
 	gen := &mfa.Generator{
-		Steps: broker.StepStore{Keys: keys},
+		Steps: broker.StepStore{Keys: keys, LockDir: filepath.Join(a.stateDir(), "locks")},
 		Notify: func(wait time.Duration) {
 			fmt.Fprintf(a.stderr, "credbroker: the code of this time step was already used (AWS refuses a code twice); waiting %s for the next one\n", wait.Round(time.Second))
 		},
