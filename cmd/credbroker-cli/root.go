@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -95,7 +96,9 @@ kwallet, keychain, wincred); the file backend uses $CREDBROKER_FILE_DIR and
 $CREDBROKER_FILE_PASSPHRASE or asks for the passphrase on the terminal.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("credbroker {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{c, err.Error()}
 	})
@@ -221,4 +224,25 @@ func (a *app) warn(msg string) { fmt.Fprintf(a.stderr, "credbroker: warning: %s\
 func describe(err error) (msg, hint string) {
 	msg, hint, _ = broker.Explain(err)
 	return msg, hint
+}
+
+// version is the module's version and the commit it was built from, as
+// the Go toolchain recorded them ("(devel)" for a build from a checkout).
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " commit " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += " (modified)"
+			}
+		}
+	}
+	return v + " " + info.GoVersion
 }
