@@ -60,6 +60,10 @@ func run(args []string, a *app) int {
 	if err == nil {
 		return 0
 	}
+	var exit exitStatus
+	if errors.As(err, &exit) {
+		return int(exit) // a command's own status (credbroker exec), said by it
+	}
 	msg, hint := describe(err)
 	if cmd != nil && cmd.Name() == "credential-process" {
 		// An SDK shows credential_process's stderr as is: keep to one line.
@@ -104,9 +108,15 @@ $CREDBROKER_FILE_PASSPHRASE or asks for the passphrase on the terminal.`,
 	})
 	root.AddCommand(newAddCmd(a), newListCmd(a), newRemoveCmd(a), newTOTPCmd(a), newCredentialProcessCmd(a),
 		newDaemonCmd(a), newUnlockCmd(a), newStatusCmd(a))
-	root.AddCommand(newServiceCmd(a), newPolicyCmd(a), newSandboxCmd(a), newDemoCmd(a), newMFACmd(a), newExportCmd(a))
+	root.AddCommand(newServiceCmd(a), newPolicyCmd(a), newSandboxCmd(a), newDemoCmd(a), newMFACmd(a), newExportCmd(a), newExecCmd(a))
 	return root
 }
+
+// exitStatus ends credbroker with a command's own exit status, saying
+// nothing more.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // usageError is a command line mistake; the hint points at --help.
 type usageError struct {

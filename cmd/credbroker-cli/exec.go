@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credbroker/credbroker/wire"
+)
+
+// execMarker names the profile an `exec` runs with, in its command's
+// environment: a nested exec is refused unless asked (it would run with
+// the outer profile's credentials in its own environment, a common mistake).
+const execMarker = "CREDBROKER_EXEC_PROFILE"
+
+func newExecCmd(a *app) *cobra.Command {
+	var nest bool
+	c := &cobra.Command{
+		Use:   "exec PROFILE [--] [CMD [ARGS...]]",
+		Short: "Run a command with PROFILE's temporary credentials in its environment",
+		Long: `Run CMD (or $SHELL) with PROFILE's temporary credentials in
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
+AWS_CREDENTIAL_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION when the profile
+sets a region, and CREDBROKER_EXEC_PROFILE. The exit status is CMD's.
+
+For a program that runs long, credential_process (or credbroker export again)
+refreshes; these credentials do not.`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{c, "exec takes a PROFILE, then the command to run"}
+			}
+			return exactProfile(c, args[:1])
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			name, command := args[0], args[1:]
+			if len(command) > 0 && command[0] == "--" {
+				command = command[1:] // flags stop at PROFILE: the -- is CMD's separator
+			}
+			if outer := a.getenv(execMarker); outer != "" && !nest {
+				return usageError{c, fmt.Sprintf("already inside credbroker exec %s: its credentials are in this environment (pass --nest to run inside it anyway)", outer)}
+			}
+			if len(command) == 0 {
+				shell := a.getenv("SHELL")
+				if shell == "" {
+					shell = "/bin/sh"
+				}
+				command = []string{shell}
+			}
+			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
+			body, err := a.fetch(ctx, name, true)
+			cancel()
+			if err != nil {
+				return err
+			}
+			var out wire.ProcessOutput
+			if err := json.Unmarshal(body, &out); err != nil || out.AccessKeyID == "" {
+				return errors.New("the daemon's answer is not credential_process JSON")
+			}
+			env := execEnv(os.Environ(), out, name, a.profileRegion(name))
+			cmd := exec.Command(command[0], command[1:]...)
+			cmd.Env = env
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
+			// ^C goes to the command (same process group); credbroker waits
+			// for it and ends with its status.
+			signal.Ignore(os.Interrupt, syscall.SIGQUIT)
+			err = cmd.Run()
+			var exit *exec.ExitError
+			switch {
+			case errors.As(err, &exit):
+				return exitStatus(exit.ExitCode())
+			case err != nil:
+				return fmt.Errorf("run %s: %w", command[0], err)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&nest, "nest", false, "run inside another credbroker exec")
+	c.Flags().SetInterspersed(false) // flags after PROFILE belong to CMD
+	return c
+}
+
+// execEnv is env with the credentials (and the region, when the profile
+// sets one) in place of any the caller had: no stale key of another
+// profile may stay beside them.
+func execEnv(env []string, out wire.ProcessOutput, profile, region string) []string {
+	drop := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
+		"AWS_SECURITY_TOKEN": true, "AWS_CREDENTIAL_EXPIRATION": true, "AWS_PROFILE": true, "AWS_DEFAULT_PROFILE": true,
+		execMarker: true, wire.PassphraseVar: true}
+	if region != "" {
+		drop["AWS_REGION"], drop["AWS_DEFAULT_REGION"] = true, true
+	}
+	var kept []string
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			kept = append(kept, kv)
+		}
+	}
+	kept = append(kept, "AWS_ACCESS_KEY_ID="+out.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+out.SecretAccessKey,
+		"AWS_SESSION_TOKEN="+out.SessionToken, "AWS_CREDENTIAL_EXPIRATION="+out.Expiration, execMarker+"="+profile)
+	if region != "" {
+		kept = append(kept, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
+	}
+	return kept
+}
+
+// profileRegion is the region the profile (or its chain) sets, "" when it
+// sets none.
+func (a *app) profileRegion(name string) string {
+	cfg, err := a.config()
+	if err != nil {
+		return ""
+	}
+	if p := cfg.Profiles[name]; p != nil {
+		return p.Region
+	}
+	return ""
+}
