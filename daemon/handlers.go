@@ -148,7 +148,7 @@ func (d *Daemon) handleForget(w http.ResponseWriter, r *http.Request) {
 	n, err := d.b.Forget(d.snap.Load().resolver, req.Profile)
 	if caller, ok := wire.CallerOf(r.URL.Query()); ok && err == nil {
 		var cfg *profile.Config
-		if cfg, err = loadCallerConfig(caller.Config, caller.AWSConfig); err == nil {
+		if cfg, err = d.callers.load(caller.Config, caller.AWSConfig); err == nil {
 			var more int
 			more, err = d.b.Forget(d.b.Resolver(cfg, caller.Getenv), req.Profile)
 			n += more

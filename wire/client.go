@@ -159,7 +159,7 @@ func (c *Client) EnsureDaemon(ctx context.Context, start func() (<-chan error, e
 	if err := c.Health(ctx); !errors.Is(err, ErrNoDaemon) {
 		return err
 	}
-	unlock, err := lockFile(ctx, filepath.Join(filepath.Dir(c.Socket), "autostart.lock"))
+	unlock, err := LockFile(ctx, filepath.Join(filepath.Dir(c.Socket), "autostart.lock"))
 	if err != nil {
 		return fmt.Errorf("start a daemon on %s: %w", c.Socket, err)
 	}
@@ -206,7 +206,7 @@ func (c *Client) PromptLock(ctx context.Context) (unlock func(), err error) {
 	if dir == "" {
 		dir = filepath.Dir(c.Socket)
 	}
-	unlock, err = lockFile(ctx, filepath.Join(dir, "prompt.lock"))
+	unlock, err = LockFile(ctx, filepath.Join(dir, "prompt.lock"))
 	if err != nil {
 		return nil, fmt.Errorf("wait for other prompts for an MFA code: %w", err)
 	}

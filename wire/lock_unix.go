@@ -19,7 +19,7 @@ import (
 // refused (CheckSocketDir) before anything is created or locked in it when
 // it is not a real folder of this user's (or root's), or others may write
 // it. Whoever could, could hold the lock for ever or swap the socket.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+func LockFile(ctx context.Context, path string) (unlock func(), err error) {
 	dir := filepath.Dir(path)
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

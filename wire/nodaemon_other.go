@@ -17,7 +17,7 @@ func CheckSocketDir(string) error {
 	return fmt.Errorf("the credbroker daemon needs a Unix system (peer credentials), not %s", runtime.GOOS)
 }
 
-// lockFile: not implemented outside Unix systems.
-func lockFile(context.Context, string) (func(), error) {
+// LockFile: not implemented outside Unix systems.
+func LockFile(context.Context, string) (func(), error) {
 	return nil, fmt.Errorf("file locks are not implemented on %s", runtime.GOOS)
 }

@@ -111,8 +111,8 @@ func execEnv(env []string, out wire.ProcessOutput, profile, region string) []str
 	return kept
 }
 
-// profileRegion is the region the profile (or its chain) sets, "" when it
-// sets none.
+// profileRegion is the region the profile's own section sets, "" when it
+// sets none (the caller's AWS_REGION then stays as it was).
 func (a *app) profileRegion(name string) string {
 	cfg, err := a.config()
 	if err != nil {
