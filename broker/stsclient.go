@@ -33,11 +33,34 @@ const (
 // certificates of ep.CABundle when it names one. It has no credentials of
 // its own: every call passes them with signWith.
 func newSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
+	httpClient, err := NewHTTPClient(ep.CABundle)
+	if err != nil {
+		return nil, err
+	}
+	return sts.New(sts.Options{
+		Region:           region,
+		BaseEndpoint:     nilIfEmpty(ep.URL),
+		HTTPClient:       httpClient,
+		AppID:            "credbroker",
+		RetryMaxAttempts: stsMaxAttempts,
+	}), nil
+}
+
+// NewSTSClient is newSTSClient for the CLI's own STS calls (console
+// sign-in's GetFederationToken): the same limits and CA bundle.
+func NewSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
+	return newSTSClient(region, ep)
+}
+
+// NewHTTPClient is the HTTP client of every AWS call credbroker makes (STS,
+// and IAM for rotate and mfa enrol): short timeouts, and the certificates
+// of caBundle instead of the system's when it names a file.
+func NewHTTPClient(caBundle string) (*awshttp.BuildableClient, error) {
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(stsRequestTimeout).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = stsDialTimeout })
-	if ep.CABundle != "" {
-		roots, err := loadCABundle(ep.CABundle)
+	if caBundle != "" {
+		roots, err := loadCABundle(caBundle)
 		if err != nil {
 			return nil, err
 		}
@@ -48,13 +71,7 @@ func newSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
 			tr.TLSClientConfig.RootCAs = roots
 		})
 	}
-	return sts.New(sts.Options{
-		Region:           region,
-		BaseEndpoint:     nilIfEmpty(ep.URL),
-		HTTPClient:       httpClient,
-		AppID:            "credbroker",
-		RetryMaxAttempts: stsMaxAttempts,
-	}), nil
+	return httpClient, nil
 }
 
 // STSEndpoint is the endpoint a call for region goes to: ep's own URL when
