@@ -15,6 +15,7 @@
 // # What it never does
 //
 // It never trusts what the peer says about itself, and never reads a
-// peer's identity from /proc, where a pid may already belong to another
-// process.
+// peer's identity from /proc/PID, where a pid may already belong to another
+// process (the socket table names sockets by their addresses, which are
+// unique while the connection lives).
 package peercred
