@@ -72,7 +72,7 @@ func (c *call) enableMFADevice() (any, *apiError) {
 	if code2 == "" {
 		return nil, validationNull("authenticationCode2")
 	}
-	now := c.now.Unix() / totpPeriod
+	now := c.clientNow.Unix() / totpPeriod
 	err := c.s.update(func(st *State) error {
 		for i := range st.MFADevices {
 			d := &st.MFADevices[i]

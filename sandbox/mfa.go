@@ -41,7 +41,7 @@ func (c *call) useMFA(serial, code string) *apiError {
 	if u == nil || c.caller.session != nil && c.caller.sessionKind() != kindUserSession {
 		return &apiError{"AccessDenied", msgMFAUnknownDevice}
 	}
-	now := c.now.Unix() / totpPeriod
+	now := c.clientNow.Unix() / totpPeriod
 	err := c.s.update(func(st *State) error {
 		for i := range st.MFADevices {
 			d := &st.MFADevices[i]

@@ -24,6 +24,11 @@ type Server struct {
 	// Rand is the randomness for keys, tokens and request ids
 	// (crypto/rand when nil).
 	Rand io.Reader
+	// Advanced, when set, is how far the clock was moved forward for the
+	// sandbox and its clients alike (see Clock): Now includes it, so
+	// sessions age and expire, while X-Amz-Date and MFA codes, made on
+	// the clients' own clocks, are read as made that much later.
+	Advanced func() time.Duration
 	// ClockSkew is how far X-Amz-Date may be from Now: 5 minutes, as
 	// Signature Version 4 states, when zero.
 	ClockSkew time.Duration
@@ -161,6 +166,9 @@ type call struct {
 	region    string
 	sourceIP  string
 	now       time.Time
+	// clientNow is now on the clients' clocks: X-Amz-Date and MFA codes
+	// are checked against it (now, less what Advanced says).
+	clientNow time.Time
 }
 
 // handler answers one action; unsigned actions accept unsigned requests.
@@ -201,6 +209,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // runs its action.
 func (s *Server) answer(r *http.Request, body []byte, params url.Values, badParams *apiError, service, requestID string) (any, *apiError) {
 	c := &call{s: s, sn: s.cur.Load(), params: params, requestID: requestID, now: s.now(), region: "us-east-1"}
+	c.clientNow = c.now
+	if s.Advanced != nil {
+		c.clientNow = c.now.Add(-s.Advanced())
+	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		c.sourceIP = host
 	}
@@ -209,7 +221,7 @@ func (s *Server) answer(r *http.Request, body []byte, params url.Values, badPara
 		if apiErr != nil {
 			return nil, apiErr
 		}
-		if apiErr := sig.checkScope(service, c.now, s.skew()); apiErr != nil {
+		if apiErr := sig.checkScope(service, c.clientNow, s.skew()); apiErr != nil {
 			return nil, apiErr
 		}
 		c.caller, apiErr = s.authenticate(c.sn, sig, func(secret string) *apiError { return sig.verify(r, body, secret) })

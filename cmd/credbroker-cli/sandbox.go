@@ -124,17 +124,28 @@ func newSandboxShowCmd(a *app) *cobra.Command {
 
 func newSandboxServeCmd(a *app) *cobra.Command {
 	var listen string
+	var testClock bool
 	c := &cobra.Command{
-		Use:   "serve STATE [--listen 127.0.0.1:PORT]",
+		Use:   "serve STATE [--listen 127.0.0.1:PORT] [--test-clock]",
 		Short: "Serve the sandbox on loopback until interrupted; changes are written back to STATE",
 		Long: `Serve STS, IAM and /federation from STATE on a loopback address (port 0: a free
 one) until SIGINT or SIGTERM. The first line printed is "listening on URL".
-Changes (keys created, MFA codes used) are written back to STATE atomically.`,
+Changes (keys created, MFA codes used) are written back to STATE atomically.
+
+With --test-clock, the process that started it moves the sandbox's clock
+through its stdin, one command a line, each answered with a line on stdout:
+  offset DURATION    the sandbox's clock runs DURATION from its clients' (skew)
+  advance DURATION   DURATION passes for the sandbox and its clients alike
+                     (sessions expire; signatures and MFA codes still match)`,
 		Args: exactState,
 		RunE: func(c *cobra.Command, args []string) error {
 			srv, err := sandbox.Open(args[0])
 			if err != nil {
 				return err
+			}
+			clock := &sandbox.Clock{}
+			if testClock {
+				srv.Now, srv.Advanced = clock.Now, clock.Advanced
 			}
 			l, err := sandbox.Listen(listen)
 			if err != nil {
@@ -142,12 +153,22 @@ Changes (keys created, MFA codes used) are written back to STATE atomically.`,
 			}
 			fmt.Fprintf(a.stdout, "listening on http://%s\n", l.Addr())
 			fmt.Fprintf(a.stdout, "export AWS_ENDPOINT_URL_STS=http://%s AWS_ENDPOINT_URL_IAM=http://%s\n", l.Addr(), l.Addr())
+			if testClock {
+				// Only the process holding stdin moves the clock; no
+				// socket or file can.
+				go func() {
+					if err := clock.Control(a.stdin, a.stdout); err != nil {
+						a.warn("sandbox: test clock: " + err.Error())
+					}
+				}()
+			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return srv.Serve(ctx, l)
 		},
 	}
 	c.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "loopback address and port to listen on (port 0: a free one)")
+	c.Flags().BoolVar(&testClock, "test-clock", false, "for tests: move the sandbox's clock with commands on stdin (see above)")
 	return c
 }
 
