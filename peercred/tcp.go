@@ -11,6 +11,10 @@ import (
 // lives in another network namespace. A server refuses such a peer.
 var ErrTCPPeerUnknown = errors.New("no live socket for the other end of the connection")
 
+// LoopbackPeerUIDKnown reports whether LoopbackPeerUID can tell owners on
+// this OS (Linux), so a server can decide before it serves.
+func LoopbackPeerUIDKnown() bool { return loopbackPeerUIDKnown }
+
 // LoopbackPeerUID returns the uid that owns the socket at the other end of
 // c, a TCP connection between two addresses of this host (a server
 // listening on 127.0.0.1 or ::1 and a local client), as the kernel's

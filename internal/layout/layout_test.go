@@ -19,7 +19,7 @@ const module = "github.com/credbroker/credbroker/"
 var allowed = map[string][]string{
 	"cmd/credbroker":               {"cmd/credbroker/front"},
 	"cmd/credbroker/front":         {"internal/harden", "wire"},
-	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "internal/harden", "keystore", "mfa", "policy", "profile", "sandbox", "wire"},
+	"cmd/credbroker-cli":           {"broker", "cache", "daemon", "install", "internal/harden", "keystore", "mfa", "peercred", "policy", "profile", "sandbox", "wire"},
 	"daemon":                       {"broker", "internal/harden", "keystore", "peercred", "profile", "wire"},
 	"broker":                       {"cache", "keystore", "mfa", "policy", "profile", "wire"},
 	"profile":                      {},
