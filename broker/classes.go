@@ -156,6 +156,8 @@ var Classes = []Class{
 	{ErrDaemonRunning, wire.CodeDaemonRunning, http.StatusConflict, RetryNever, "error",
 		hint("stop the other daemon first (credbroker daemon stop), or set CREDBROKER_SOCKET to another path")},
 	{wire.ErrUnsafeSocket, wire.CodeUnsafeSocket, http.StatusInternalServerError, RetryNever, "error", hint("")},
+	{wire.ErrThrottled, wire.CodeThrottled, http.StatusTooManyRequests, RetryBackoff, "retrying",
+		hint("the daemon serves each local user a share (connections at once, requests a second): have fewer processes ask at once, or ask the daemon's owner")},
 	{context.DeadlineExceeded, wire.CodeTimeout, http.StatusGatewayTimeout, RetryBackoff, "retrying", hint("")},
 }
 

@@ -33,7 +33,7 @@ func sentinels(t *testing.T) map[string]error {
 		"broker.ErrDamagedSeed": ErrDamagedSeed, "broker.ErrKeyringMismatch": ErrKeyringMismatch, "broker.ErrClockSkew": ErrClockSkew,
 		"profile.ErrUnknownProfile": profile.ErrUnknownProfile, "profile.ErrConfig": profile.ErrConfig, "profile.ErrUnsupported": profile.ErrUnsupported,
 		"wire.ErrNoDaemon": wire.ErrNoDaemon, "wire.ErrForeignDaemon": wire.ErrForeignDaemon,
-		"wire.ErrUnsafeSocket":        wire.ErrUnsafeSocket,
+		"wire.ErrUnsafeSocket": wire.ErrUnsafeSocket, "wire.ErrThrottled": wire.ErrThrottled,
 		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase, "keystore.ErrPassphraseRequired": keystore.ErrPassphraseRequired, "mfa.ErrStepAhead": mfa.ErrStepAhead,
 	}
 	found := map[string]error{}

@@ -2,14 +2,17 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/peercred"
+	"github.com/credbroker/credbroker/wire"
 )
 
 // peerKey carries the caller's Peer (or why it is unknown) in a
@@ -97,33 +100,48 @@ func (l *limited) Accept() (net.Conn, error) {
 		p, perr := l.adm.peerOf(c)
 		release := func() { <-l.slots }
 		if perr == nil && p.UID != l.adm.owner {
-			switch why := l.adm.take(p); {
-			case why != "":
-				refuse(c, why)
+			if err := l.adm.take(p); err != nil {
+				refuse(c, err)
 				<-l.slots
 				continue
-			default:
-				uid := p.UID
-				release = func() { l.adm.give(uid); <-l.slots }
 			}
+			uid := p.UID
+			release = func() { l.adm.give(uid); <-l.slots }
 		}
 		return &slotConn{Conn: c, peer: p, peerErr: perr, release: release}, nil
 	}
 }
 
-// take reserves a connection for peer, or says why not.
-func (a *admission) take(p peercred.Peer) (why string) {
+// take reserves a connection for peer, or says why not: a refusal
+// (forbidden), or its share held already (throttled: try again soon).
+func (a *admission) take(p peercred.Peer) error {
 	if !a.mayGrant(p) {
-		return fmt.Sprintf("no access rule could grant uid %d anything", p.UID)
+		return &ungrantable{uid: p.UID}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.held[p.UID] >= a.perUID {
-		return fmt.Sprintf("uid %d holds %d connections to this daemon already: close some, or wait", p.UID, a.perUID)
+		return &throttledError{uid: p.UID, wait: slotRetryAfter,
+			why: fmt.Sprintf("holds %d connections to this daemon already (close some)", a.perUID)}
 	}
 	a.held[p.UID]++
-	return ""
+	return nil
 }
+
+// ungrantable: no access rule could grant the caller anything.
+type ungrantable struct{ uid uint32 }
+
+func (e *ungrantable) Error() string {
+	return fmt.Sprintf("no access rule could grant uid %d anything", e.uid)
+}
+
+// Hint says whom to ask.
+func (e *ungrantable) Hint() string {
+	return "ask the daemon's owner for an [access] rule that allows you a profile"
+}
+
+// Is makes errors.Is(err, broker.ErrForbidden) work.
+func (e *ungrantable) Is(target error) bool { return target == broker.ErrForbidden }
 
 func (a *admission) give(uid uint32) {
 	a.mu.Lock()
@@ -133,12 +151,21 @@ func (a *admission) give(uid uint32) {
 	}
 }
 
-// refuse answers a connection it will not serve with a plain error and
-// closes it, without waiting on a caller that does not read.
-func refuse(c net.Conn, why string) {
-	body := `{"code":"forbidden","message":` + strconv.Quote(why) + `}` + "\n"
+// refuse answers a connection it will not serve with err (its status,
+// code and hint from the error table) and closes it, without reading the
+// request or waiting on a caller that does not read.
+func refuse(c net.Conn, err error) {
+	msg, hint, code := broker.Explain(err)
+	eb := wire.ErrorBody{Code: code, Message: msg, Hint: hint}
+	var te *throttledError
+	if errors.As(err, &te) {
+		eb = throttledBody(te)
+	}
+	body, _ := json.Marshal(eb)
+	status := broker.ClassOf(err).HTTPStatus
 	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	_, _ = fmt.Fprintf(c, "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s\n",
+		status, http.StatusText(status), len(body)+1, body)
 	_ = c.Close()
 }
 

@@ -65,23 +65,24 @@ func TestAdmission(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	refused := func(c net.Conn, want string) {
+	refused := func(c net.Conn, status, want string) {
 		t.Helper()
 		br := bufio.NewReader(c)
 		line, _ := br.ReadString('\n')
 		rest, _ := io.ReadAll(br)
-		if !strings.HasPrefix(line, "HTTP/1.1 403") || !strings.Contains(string(rest), want) {
-			t.Fatalf("refusal = %q %q, want 403 saying %q", line, rest, want)
+		if !strings.HasPrefix(line, "HTTP/1.1 "+status) || !strings.Contains(string(rest), want) {
+			t.Fatalf("refusal = %q %q, want %s saying %q", line, rest, status, want)
 		}
 	}
 
-	refused(dial(6666), "no access rule could grant uid 6666 anything")
+	refused(dial(6666), "403", `{"code":"forbidden","message":"no access rule could grant uid 6666 anything","hint":"ask the daemon's owner`)
 	var bobs []net.Conn
 	for range 3 {
 		dial(1001)
 		bobs = append(bobs, <-accepted)
 	}
-	refused(dial(1001), "uid 1001 holds 3 connections")
+	// Its share held, it is told to try again soon (clients do).
+	refused(dial(1001), "429", `{"code":"throttled","message":"uid 1001 holds 3 connections to this daemon already (close some): try again in 100ms","hint":"the daemon serves each local user a share`)
 	// The others still get theirs: the owner, and another user.
 	dial(1000)
 	<-accepted

@@ -114,7 +114,10 @@ type Daemon struct {
 
 	gate    mfaGate
 	callers *callers
-	denials denials
+	// denials caps the audit records of refusals per uid, rate the
+	// requests per uid (see limits.go).
+	denials *uidBudget
+	rate    *requestRate
 	// stop ends Serve (POST /v1/stop); set by Serve.
 	stop atomic.Pointer[context.CancelFunc]
 }
@@ -128,6 +131,9 @@ func New(opts Options) (*Daemon, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	d.log = slog.New(newUIDLogHandler(d.log.Handler(), maxLogLinesPerMinute))
+	d.denials = d.newDenials()
+	d.rate = newRequestRate(perUIDRequestRate, perUIDRequestBurst)
 	if d.jitter == nil {
 		d.jitter = rand.Float64
 	}

@@ -1,55 +1,37 @@
 package daemon
 
 import (
-	"sync"
+	"fmt"
 	"time"
+
+	"github.com/credbroker/credbroker/peercred"
 )
 
-// maxDenialsPerMinute is how many refusals of one uid the audit log and
-// the daemon's log record a minute; past it they are counted, and the count
-// is recorded with the next one let through. One uid can then add at most
-// about 60 KiB a minute to the audit log (a record is under 500 bytes,
-// with one summary line).
+// maxDenialsPerMinute is how many audit records other than grants (refusals,
+// errors) one uid other than the daemon's own gets a minute; past it they
+// are counted, and when the minute ends one record says how many were left
+// out. A uid that is granted nothing thus adds at most 121 records a minute
+// to the audit log (each under 500 bytes). Grants are never left out: each
+// one is recorded, and the request rate bounds them.
 const maxDenialsPerMinute = 120
 
-// denials limits the refusals recorded per uid.
-type denials struct {
-	mu   sync.Mutex
-	uids map[uint32]*denialWindow
+// newDenials is the daemon's budget of audited refusals per uid.
+func (d *Daemon) newDenials() *uidBudget {
+	return &uidBudget{perMinute: maxDenialsPerMinute, summary: func(uid uint32, n int) {
+		if d.opts.Audit == nil {
+			return
+		}
+		d.opts.Audit.Record(AuditRecord{Time: time.Now().UTC(), UID: uid, User: peercred.Peer{UID: uid}.UserName(),
+			Action: "refusals", Decision: "deny",
+			Reason: fmt.Sprintf("%d more refusals and errors of this uid were not recorded in the minute before (at most %d a minute)", n, maxDenialsPerMinute)})
+	}}
 }
 
-type denialWindow struct {
-	start      time.Time
-	recorded   int
-	suppressed int
-}
-
-// admit reports whether a refusal of uid at now is recorded, and how many
-// were suppressed before it (to be said with it).
-func (d *denials) admit(uid uint32, now time.Time) (suppressed int, ok bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.uids == nil {
-		d.uids = map[uint32]*denialWindow{}
+// callerAttrs names pi in a log line: with the uid attribute that caps
+// the lines one uid can cause, unless it is the daemon's own user.
+func (d *Daemon) callerAttrs(pi *peerInfo) []any {
+	if pi.peer.UID == d.opts.Owner {
+		return []any{"peer", pi.peer.String()}
 	}
-	w := d.uids[uid]
-	if w == nil || now.Sub(w.start) >= time.Minute {
-		if len(d.uids) >= maxResolutions {
-			clear(d.uids)
-		}
-		prev := 0
-		if w != nil {
-			prev = w.suppressed
-		}
-		w = &denialWindow{start: now}
-		d.uids[uid] = w
-		w.recorded++
-		return prev, true
-	}
-	if w.recorded >= maxDenialsPerMinute {
-		w.suppressed++
-		return 0, false
-	}
-	w.recorded++
-	return 0, true
+	return []any{uidAttr, pi.peer.UID, "peer", pi.peer.String()}
 }
