@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,6 +76,8 @@ type Broker struct {
 	codes   CodeSource
 	warn    func(string)
 	now     func() time.Time
+	// clock is the last reading of STS's clock (see Clock).
+	clock atomic.Pointer[ClockReading]
 }
 
 // New builds a Broker from opts.
@@ -90,7 +93,14 @@ func New(opts Options) (*Broker, error) {
 		b.warn = func(string) {}
 	}
 	if b.newSTS == nil {
-		b.newSTS = func(region string, ep profile.Endpoint) (STS, error) { return newSTSClient(region, ep) }
+		b.newSTS = func(region string, ep profile.Endpoint) (STS, error) {
+			return newWatchedSTSClient(region, ep, b.sawDate)
+		}
+	}
+	newSTS := b.newSTS
+	b.newSTS = func(region string, ep profile.Endpoint) (STS, error) {
+		c, err := newSTS(region, ep)
+		return budgetedSTS{STS: c, endpoint: ep.URL}, err
 	}
 	b.cache = cache.New(sessionStore{opts.Keys}, b.now)
 	if b.codes == nil {
@@ -100,6 +110,7 @@ func New(opts Options) (*Broker, error) {
 			Generator: &mfa.Generator{
 				Steps: StepStore{Keys: opts.Keys, LockDir: lockDir(opts.StateDir)},
 				Now:   b.now,
+				Sleep: sleepForStep,
 				Notify: func(d time.Duration) {
 					b.warn(fmt.Sprintf("waiting %s for a fresh MFA code (AWS rejects a code used twice)", d.Round(time.Second)))
 				},

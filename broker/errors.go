@@ -227,6 +227,10 @@ func isNetworkError(err error) bool {
 
 // networkReason is the innermost, most specific reason ("connection refused").
 func networkReason(err error) string {
+	var na *noAnswerError
+	if errors.As(err, &na) {
+		return na.reason()
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
 		msg := op.Err.Error()

@@ -92,7 +92,7 @@ func (c *SeedCodes) Code(ctx context.Context, chain *profile.RoleChain) (string,
 		return "", err
 	}
 	if found {
-		return c.Generator.Code(ctx, chain.MFASerial, seed)
+		return c.Generator.Code(withMFADevice(ctx, chain.MFASerial), chain.MFASerial, seed)
 	}
 	if c.Prompter == nil {
 		return "", ErrMFARequired

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -20,29 +21,52 @@ import (
 	"github.com/credbroker/credbroker/profile"
 )
 
-// Network limits for STS calls: credential_process callers wait on us, so a
-// dead endpoint must fail in seconds, not minutes.
+// STSBudget bounds one STS call, every attempt and the pauses between
+// them included. credential_process callers wait on it: the small
+// credbroker program gives the daemon 10 s (then credbroker-cli asks
+// again, joining the same refresh), so an STS that accepts a connection
+// and never answers is named within that, not after minutes.
+const STSBudget = 8 * time.Second
+
+// Limits of one attempt: STS answers in well under a second, so an
+// attempt that has no answer after stsAnswerTimeout is given up and, if
+// another fits in STSBudget, retried (another connection may reach
+// another STS host).
 const (
-	stsDialTimeout    = 5 * time.Second
-	stsRequestTimeout = 20 * time.Second
-	stsMaxAttempts    = 3
+	stsDialTimeout   = 2 * time.Second
+	stsAnswerTimeout = 3 * time.Second
+	stsMaxAttempts   = 3
+	stsMaxBackoff    = time.Second
 )
 
-// newSTSClient returns the SDK's STS client for region, talking to ep (or
-// the SDK's regional endpoint when ep.URL is empty), trusting the
-// certificates of ep.CABundle when it names one. It has no credentials of
-// its own: every call passes them with signWith.
+// newSTSClient is newWatchedSTSClient with nobody watching STS's clock.
 func newSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
+	return newWatchedSTSClient(region, ep, nil)
+}
+
+// newWatchedSTSClient returns the SDK's STS client for region, talking to
+// ep (or the SDK's regional endpoint when ep.URL is empty), trusting the
+// certificates of ep.CABundle when it names one. It has no credentials of
+// its own: every call passes them with signWith. sawDate, when set, hears
+// the Date header of every answer with when the request was sent and the
+// answer came (see ClockReading).
+func newWatchedSTSClient(region string, ep profile.Endpoint, sawDate func(date, sent, got time.Time, endpoint string)) (*sts.Client, error) {
 	httpClient, err := NewHTTPClient(ep.CABundle)
 	if err != nil {
 		return nil, err
 	}
+	var hc sts.HTTPClient = httpClient
+	if sawDate != nil {
+		hc = dateWatcher{hc, sawDate}
+	}
 	return sts.New(sts.Options{
-		Region:           region,
-		BaseEndpoint:     nilIfEmpty(ep.URL),
-		HTTPClient:       httpClient,
-		AppID:            "credbroker",
-		RetryMaxAttempts: stsMaxAttempts,
+		Region:       region,
+		BaseEndpoint: nilIfEmpty(ep.URL),
+		HTTPClient:   hc,
+		AppID:        "credbroker",
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts, o.MaxBackoff = stsMaxAttempts, stsMaxBackoff
+		}),
 	}), nil
 }
 
@@ -53,12 +77,17 @@ func NewSTSClient(region string, ep profile.Endpoint) (*sts.Client, error) {
 }
 
 // NewHTTPClient is the HTTP client of every AWS call credbroker makes (STS,
-// and IAM for rotate and mfa enrol): short timeouts, and the certificates
-// of caBundle instead of the system's when it names a file.
+// and IAM for rotate and mfa enrol): an attempt without an answer in
+// stsAnswerTimeout is given up, and the certificates of caBundle are
+// trusted instead of the system's when it names a file.
 func NewHTTPClient(caBundle string) (*awshttp.BuildableClient, error) {
 	httpClient := awshttp.NewBuildableClient().
-		WithTimeout(stsRequestTimeout).
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = stsDialTimeout })
+		WithTimeout(STSBudget).
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = stsDialTimeout }).
+		WithTransportOptions(func(tr *http.Transport) {
+			tr.ResponseHeaderTimeout = stsAnswerTimeout
+			tr.TLSHandshakeTimeout = stsAnswerTimeout
+		})
 	if caBundle != "" {
 		roots, err := loadCABundle(caBundle)
 		if err != nil {

@@ -18,7 +18,8 @@ func (d *Daemon) refresh(s *profileState, renew bool) <-chan singleflight.Result
 		defer cancel()
 		start := time.Now()
 		chain := s.chain.Load()
-		res, err := d.b.Fetch(ctx, chain, broker.FetchOptions{Renew: renew})
+		res, err := d.b.Fetch(broker.WithWaits(ctx, s.waits.set), chain, broker.FetchOptions{Renew: renew})
+		s.waits.clear()
 		d.record(s, res, err, gen)
 		if err == nil {
 			d.log.Info("refreshed", "profile", s.name, "endpoint", chain.Endpoint.String(), "region", chain.Region, "role", res.RoleARN,

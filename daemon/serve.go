@@ -33,6 +33,8 @@ type profileState struct {
 	failures int
 	nextTry  time.Time
 	timer    *time.Timer
+	// waits is what its refresh waits for, told to waiting callers.
+	waits waitBoard
 }
 
 // credentials is the heart of the daemon: answer from memory while the
@@ -72,19 +74,36 @@ func (d *Daemon) credentials(ctx context.Context, res resolution) (broker.Result
 		defer t.Stop()
 		timeout = t.C
 	}
-	select {
-	case r := <-ch:
-		if r.Err == nil {
-			return r.Val.(broker.Result), nil
+	// A caller that hears what the refresh waits for (an MFA time step,
+	// a retry against STS) is told as it happens.
+	note := notesOf(ctx)
+	var changed <-chan struct{}
+	if note != nil {
+		var w *broker.Wait
+		if w, changed = s.waits.watch(); w != nil {
+			note(*w)
 		}
-		if usable {
+	}
+	for {
+		select {
+		case r := <-ch:
+			if r.Err == nil {
+				return r.Val.(broker.Result), nil
+			}
+			if usable {
+				return *cur, nil
+			}
+			return broker.Result{}, r.Err
+		case <-timeout:
 			return *cur, nil
+		case <-ctx.Done():
+			return broker.Result{}, ctx.Err()
+		case <-changed:
+			var w *broker.Wait
+			if w, changed = s.waits.watch(); w != nil {
+				note(*w)
+			}
 		}
-		return broker.Result{}, r.Err
-	case <-timeout:
-		return *cur, nil
-	case <-ctx.Done():
-		return broker.Result{}, ctx.Err()
 	}
 }
 

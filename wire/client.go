@@ -38,6 +38,9 @@ type Client struct {
 	// TrustRoot accepts a daemon run by root on Socket: set when the
 	// caller named the socket itself (CREDBROKER_SOCKET; see ClientSocket).
 	TrustRoot bool
+	// OnWait, when set, hears what a request waits for as the daemon
+	// says it (the next MFA time step, a retry against STS): see SayWaits.
+	OnWait func(what string, wait time.Duration)
 }
 
 // NewClient returns a client for the daemon at socket.
@@ -130,7 +133,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	if timeout <= 0 {
 		return nil, context.DeadlineExceeded
 	}
-	status, data, err := roundTrip(c.Socket, method, path, body, timeout, c.TrustRoot)
+	status, data, err := roundTrip(c.Socket, method, path, body, timeout, c.TrustRoot, c.OnWait)
 	if err != nil {
 		return nil, err
 	}

@@ -18,10 +18,8 @@ const SlowAfter = time.Second
 // terminal (an SDK's pipe, a log) hears nothing: an SDK that calls
 // credential_process shows its stderr as an error.
 func SayAfter(d time.Duration, w io.Writer, line string) (stop func() bool) {
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-			return func() bool { return false }
-		}
+	if !isTerminal(w) {
+		return func() bool { return false }
 	}
 	var (
 		mu   sync.Mutex
@@ -43,4 +41,71 @@ func SayAfter(d time.Duration, w io.Writer, line string) (stop func() bool) {
 		done = true
 		return said
 	}
+}
+
+// SayWaits is SayAfter for a request to the daemon that may say what it
+// waits for (Client.OnWait): at d, the line says what the daemon last
+// said it waits for, and for how long from now ("credbroker: waiting 17 s
+// for the next MFA code of arn:aws:iam::123456789012:mfa/alice"), else
+// generic; after d, each new wait is said as the daemon reports it. As
+// with SayAfter, a w that is not a terminal hears nothing.
+func SayWaits(d time.Duration, w io.Writer, generic string) (onWait func(what string, wait time.Duration), stop func() bool) {
+	if !isTerminal(w) {
+		return func(string, time.Duration) {}, func() bool { return false }
+	}
+	var (
+		mu         sync.Mutex
+		done, late bool
+		said       bool
+		what       string
+		until      time.Time
+	)
+	t := time.AfterFunc(d, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		late, said = true, true
+		if left := time.Until(until); what != "" && left > 0 {
+			fmt.Fprintln(w, WaitLine(what, left))
+			return
+		}
+		fmt.Fprintln(w, generic)
+	})
+	onWait = func(w2 string, wait time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		what, until = w2, time.Now().Add(wait)
+		if late && !done {
+			fmt.Fprintln(w, WaitLine(w2, wait))
+		}
+	}
+	return onWait, func() bool {
+		t.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		done = true
+		return said
+	}
+}
+
+// WaitLine is the line that says a wait: "credbroker: waiting 17 s for
+// WHAT" (tenths of a second under one).
+func WaitLine(what string, wait time.Duration) string {
+	n := fmt.Sprintf("%d s", int(wait.Round(time.Second)/time.Second))
+	if wait < time.Second {
+		n = fmt.Sprintf("%.1f s", wait.Seconds())
+	}
+	return "credbroker: waiting " + n + " for " + what
+}
+
+// isTerminal: a w that is a file is a terminal (a character device); any
+// other writer (a test's buffer) is taken as one.
+func isTerminal(w io.Writer) bool {
+	if f, ok := w.(*os.File); ok {
+		fi, err := f.Stat()
+		return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	}
+	return true
 }

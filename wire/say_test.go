@@ -73,3 +73,41 @@ func TestSayAfterNotToAPipe(t *testing.T) {
 		t.Fatalf("the pipe got %q", data)
 	}
 }
+
+// TestSayWaits: what the daemon says it waits for replaces the generic
+// line at the second, with the time left then; a wait it reports after
+// that is said at once; a short request says nothing.
+func TestSayWaits(t *testing.T) {
+	t.Parallel()
+	const device = "arn:aws:iam::123456789012:mfa/alice"
+	synctest.Test(t, func(t *testing.T) {
+		var w lockedBuffer
+		onWait, stop := SayWaits(SlowAfter, &w, "credbroker: waiting for credentials")
+		time.Sleep(200 * time.Millisecond)
+		onWait("the next MFA code of "+device, 17*time.Second)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		want := "credbroker: waiting 16 s for the next MFA code of " + device + "\n"
+		if w.String() != want {
+			t.Fatalf("at the second: %q, want %q", w.String(), want)
+		}
+		onWait("a retry against STS at http://127.0.0.1:1 (attempt 1: Throttling)", 700*time.Millisecond)
+		want += "credbroker: waiting 0.7 s for a retry against STS at http://127.0.0.1:1 (attempt 1: Throttling)\n"
+		if !stop() || w.String() != want {
+			t.Fatalf("after a retry: %q, want %q", w.String(), want)
+		}
+
+		var quiet lockedBuffer
+		onWait, stop = SayWaits(SlowAfter, &quiet, "credbroker: waiting for credentials")
+		onWait("the next MFA code of "+device, 5*time.Second)
+		time.Sleep(500 * time.Millisecond)
+		if stop() || quiet.String() != "" {
+			t.Fatalf("a short request said %q", quiet.String())
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if quiet.String() != "" {
+			t.Fatalf("after stop: %q", quiet.String())
+		}
+	})
+}

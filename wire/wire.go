@@ -88,12 +88,14 @@ const systemGroup = "credbroker"
 // without XDG_RUNTIME_DIR the socket is in /tmp/credbroker-UID, which
 // another local user may have created first to listen there.
 func Do(socket, method, path string, body []byte, timeout time.Duration) (int, []byte, error) {
-	return roundTrip(socket, method, path, body, timeout, false)
+	return roundTrip(socket, method, path, body, timeout, false, nil)
 }
 
 // roundTrip is Do; trustRoot also accepts a listener run by root on a
 // socket the caller named itself (CREDBROKER_SOCKET).
-func roundTrip(socket, method, path string, body []byte, timeout time.Duration, trustRoot bool) (int, []byte, error) {
+// onWait, when set, hears each interim answer saying what the request
+// waits for (see StatusWaiting).
+func roundTrip(socket, method, path string, body []byte, timeout time.Duration, trustRoot bool, onWait func(what string, wait time.Duration)) (int, []byte, error) {
 	if fi, err := os.Lstat(socket); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		// Whoever planted the link chose the daemon: never follow it.
 		return 0, nil, &SocketDirError{Dir: filepath.Dir(socket), Problem: "holds a symlink where the socket " + filepath.Base(socket) + " should be",
@@ -126,7 +128,7 @@ func roundTrip(socket, method, path string, body []byte, timeout time.Duration, 
 	if _, err := conn.Write(req.Bytes()); err != nil {
 		return 0, nil, fmt.Errorf("daemon on %s: send request: %w", socket, err)
 	}
-	status, answer, err := readAnswer(bufio.NewReader(io.LimitReader(conn, maxAnswer)))
+	status, answer, err := readAnswer(bufio.NewReader(io.LimitReader(conn, maxAnswer)), onWait)
 	if err != nil {
 		return 0, nil, fmt.Errorf("daemon on %s: %w", socket, err)
 	}
@@ -191,10 +193,12 @@ func (e *foreignDaemonError) Hint() string {
 
 func (e *foreignDaemonError) Is(target error) bool { return target == ErrForeignDaemon }
 
-// readAnswer parses an HTTP/1.1 response: status line, headers, and a
-// body of Content-Length bytes (or up to the end, as Connection: close
-// allows).
-func readAnswer(r *bufio.Reader) (int, []byte, error) {
+// readAnswer parses an HTTP/1.1 response: interim answers (1xx, each
+// told to onWait when it says what the request waits for), then the
+// status line, headers, and a body of Content-Length bytes (or up to the
+// end, as Connection: close allows).
+func readAnswer(r *bufio.Reader, onWait func(what string, wait time.Duration)) (int, []byte, error) {
+again:
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return 0, nil, fmt.Errorf("read answer: %w", err)
@@ -206,6 +210,7 @@ func readAnswer(r *bufio.Reader) (int, []byte, error) {
 		return 0, nil, errors.New("the answer is not HTTP")
 	}
 	length := -1
+	interim := map[string]string{}
 	for {
 		h, err := r.ReadString('\n')
 		if err != nil {
@@ -216,6 +221,10 @@ func readAnswer(r *bufio.Reader) (int, []byte, error) {
 			break
 		}
 		name, value, _ := strings.Cut(h, ":")
+		if status < 200 {
+			interim[strings.ToLower(strings.TrimSpace(name))] = value
+			continue
+		}
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "content-length":
 			if length, err = strconv.Atoi(strings.TrimSpace(value)); err != nil || length < 0 {
@@ -224,6 +233,12 @@ func readAnswer(r *bufio.Reader) (int, []byte, error) {
 		case "transfer-encoding":
 			return 0, nil, errors.New("the answer uses a transfer encoding this client does not read")
 		}
+	}
+	if status < 200 {
+		if what, wait, ok := parseWait(interim); ok && onWait != nil {
+			onWait(what, wait)
+		}
+		goto again
 	}
 	if length < 0 {
 		body, err := io.ReadAll(r)

@@ -82,7 +82,7 @@ func TestReadAnswer(t *testing.T) {
 		{"truncated headers", "HTTP/1.1 200 OK\r\nContent-", 0, "", "headers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body, err := readAnswer(bufio.NewReader(strings.NewReader(tc.raw)))
+			status, body, err := readAnswer(bufio.NewReader(strings.NewReader(tc.raw)), nil)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)

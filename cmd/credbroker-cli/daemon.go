@@ -346,6 +346,9 @@ func newStatusCmd(a *app) *cobra.Command {
 			if st.ConfigError != "" {
 				fmt.Fprintf(a.stdout, "config not reloaded, still using the previous one: %s\n", st.ConfigError)
 			}
+			if sk := st.ClockSkew; sk != nil {
+				fmt.Fprintln(a.stdout, clockLine(sk))
+			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "PROFILE\tSTATE\tEXPIRES\tENDPOINT\tROLE\tLAST ERROR")
 			for _, p := range st.Profiles {
@@ -358,6 +361,18 @@ func newStatusCmd(a *app) *cobra.Command {
 			return w.Flush()
 		},
 	}
+}
+
+// clockLine says how far this machine's clock is from STS's, and what to
+// do about it.
+func clockLine(sk *wire.ClockSkew) string {
+	off := time.Duration(sk.Seconds * float64(time.Second)).Round(time.Second)
+	dir := "behind"
+	if off < 0 {
+		off, dir = -off, "ahead of"
+	}
+	return fmt.Sprintf("clock: this machine's clock is %s %s STS's (the Date header of %s at %s): STS refuses requests signed more than 5 minutes off; set it right (timedatectl set-ntp true, chrony or ntpd)",
+		off, dir, sk.Endpoint, sk.Measured.Local().Format(time.RFC3339))
 }
 
 func dash(s string) string {
