@@ -128,7 +128,7 @@ func Open(cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Store{ring: ring, backend: backendSecretService}, nil
+		return newStore(ring, backendSecretService, nil), nil
 	}
 	if !slices.Contains(backendNames, cfg.Backend) {
 		return nil, fmt.Errorf("unknown keyring backend %q (valid: %s)", cfg.Backend, strings.Join(backendNames, ", "))
@@ -149,7 +149,7 @@ func Open(cfg Config) (*Store, error) {
 		// ErrNoAvailImpl.
 		return nil, fmt.Errorf("keyring backend %s could not be opened (is its service running and set up?)", b)
 	}
-	return &Store{ring: ring, backend: cfg.Backend}, nil
+	return newStore(ring, cfg.Backend, nil), nil
 }
 
 // openDefault picks secret-service when it really works here, else file.
@@ -163,7 +163,7 @@ func Open(cfg Config) (*Store, error) {
 func openDefault(cfg Config) (*Store, error) {
 	ring, err := openSecretService(cfg, true)
 	if err == nil {
-		return &Store{ring: ring, backend: backendSecretService}, nil
+		return newStore(ring, backendSecretService, nil), nil
 	}
 	return openFile(cfg, err.Error())
 }

@@ -28,6 +28,17 @@
 // (CREDBROKER_FILE_PASSPHRASE) or is asked once, when an item is first read
 // or written, through Config.Passphrase.
 //
+// keyring derives the key-wrapping key with 8192 PBKDF2 iterations, a few
+// milliseconds per guess: the passphrase is therefore stretched with
+// Argon2id (64 MiB, 7 passes, 1 lane: about 0.3 s per offline guess,
+// BenchmarkOfflineGuess) and keyring is given the result. The parameters
+// and a random salt are in .credbroker-kdf beside the items (no secret;
+// mode 0600; a damaged one is a clear error, never a wrong passphrase). A
+// keyring made before that (no such file) is migrated the first time its
+// passphrase decrypts an item: re-encrypted into a folder beside, committed
+// by writing the parameters file, then moved into place; a crash at any
+// point leaves a keyring that opens with the passphrase.
+//
 // # Importing keyring has a side effect
 //
 // On Linux, keyring's init connects to the D-Bus session bus to decide
@@ -53,13 +64,21 @@
 //   - On the file backend, a wrong passphrase gives an error wrapping
 //     ErrWrongPassphrase, and Put refuses to encrypt with a passphrase that
 //     cannot decrypt the items already there.
+//   - No caller waits for the keyring longer than DefaultCallTimeout (30 s
+//     for Unlock): keyring has no deadlines (a locked Secret Service
+//     collection waits for a prompt), so a call that outlives it is left
+//     running and the caller gets an error wrapping ErrNotAnswering. Until
+//     that call returns, later callers get the same error at once: a hung
+//     keyring holds one goroutine, never one per caller.
 //
 // # Concurrency
 //
-// A Store is safe for concurrent use by goroutines: one mutex serialises the
-// calls into the backend, because keyring's backends are not. Between
-// processes there is no lock; on the file backend the last Put of an item
-// wins and a reader sees either the old or the new item.
+// A Store is safe for concurrent use by goroutines: one call into the
+// backend runs at a time, because keyring's backends are not safe for
+// concurrent use. Between processes, the file backend locks its folder
+// (flock, shared for every operation, exclusive to write the parameters or
+// migrate; not on systems without flock); the last Put of an item wins and
+// a reader sees either the old or the new item.
 //
 // # What it never does
 //

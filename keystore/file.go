@@ -1,7 +1,7 @@
 package keystore
 
 import (
-	"crypto/subtle"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -31,18 +30,43 @@ const staleStagingAge = time.Hour
 // undecryptable item. Put therefore has keyring encrypt the item into a fresh
 // staging folder inside the keyring folder, then renames the file over the
 // final one; rename(2) within one file system replaces it atomically.
+//
+// The passphrase is stretched with Argon2id (see kdf.go) before keyring
+// sees it; the parameters and salt are in a file beside the items, and a
+// keyring made before that is migrated when its passphrase is first proven
+// (migrate.go). Every operation holds the folder's lock (shared; exclusive
+// to write the parameters or migrate), so that processes sharing the folder
+// never mix keys.
 type fileBackend struct {
 	dir  string
 	pass *passphraseSource
 	now  func() time.Time
+	rand io.Reader // salts
+
+	// params are the folder's Argon2id parameters as last read; nil for a
+	// keyring made before them (items under the raw passphrase) or one
+	// with no passphrase chosen yet.
+	params *kdfParams
+	// key is the stretched passphrase for keyParams and the passphrase of
+	// generation keyGen.
+	key       string
+	keyParams *kdfParams
+	keyGen    uint64
+	// lock is the folder's lock while an operation runs.
+	lock *dirLock
 
 	// verified is set once the passphrase has decrypted an existing item
 	// (or there was none), so that a wrong passphrase is refused before it
 	// encrypts a new item the right one could not read.
 	verified bool
+	// migrateErr is why the last migration to Argon2id failed (it is tried
+	// again at the next Unlock); nil after a success.
+	migrateErr error
 
 	// beforeRename, when set by a test, runs between staging and rename.
 	beforeRename func() error
+	// reached, when set by a test, is told each step of a migration.
+	reached func(step string)
 }
 
 func openFile(cfg Config, fallbackReason string) (*Store, error) {
@@ -68,13 +92,14 @@ func openFile(cfg Config, fallbackReason string) (*Store, error) {
 		dir:  dir,
 		pass: &passphraseSource{fixed: cfg.FilePassphrase, ask: cfg.Passphrase, dir: dir, fallback: fallbackReason},
 		now:  time.Now,
+		rand: rand.Reader,
 	}
 	fb.removeStaleStaging()
 	ring, err := fb.open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open file keyring %s: %w", dir, err)
 	}
-	return &Store{ring: ring, backend: backendFile, file: fb}, nil
+	return newStore(ring, backendFile, fb), nil
 }
 
 // prepareDir creates the folder 0700, or tightens an existing one to 0700:
@@ -99,12 +124,44 @@ func prepareDir(dir string) error {
 	return nil
 }
 
+// open returns keyring's file backend over dir, with the key of the
+// current parameters and passphrase. keyring keeps the first password it
+// gets: a new passphrase or new parameters need a new one.
 func (fb *fileBackend) open(dir string) (keyring.Keyring, error) {
+	return openKeyringDir(dir, fb.password)
+}
+
+func openKeyringDir(dir string, password keyring.PromptFunc) (keyring.Keyring, error) {
 	return keyring.Open(keyring.Config{
 		AllowedBackends:  []keyring.BackendType{keyring.FileBackend},
 		FileDir:          dir,
-		FilePasswordFunc: fb.pass.get,
+		FilePasswordFunc: password,
 	})
+}
+
+// password is what keyring encrypts with: the passphrase stretched with
+// the folder's parameters, or the passphrase itself for a keyring that has
+// none (made before them, and not migrated yet).
+func (fb *fileBackend) password(prompt string) (string, error) {
+	pass, err := fb.pass.get(prompt)
+	if err != nil || fb.params == nil {
+		return pass, err
+	}
+	gen := fb.pass.generation()
+	if fb.key == "" || fb.keyParams != fb.params || fb.keyGen != gen {
+		fb.key, fb.keyParams, fb.keyGen = fb.params.derive(pass), fb.params, gen
+	}
+	return fb.key, nil
+}
+
+// reopen gives the Store a keyring that asks for the password afresh.
+func (s *Store) reopen() error {
+	ring, err := s.file.open(s.file.dir)
+	if err != nil {
+		return fmt.Errorf("open file keyring %s: %w", s.file.dir, err)
+	}
+	s.ring = ring
+	return nil
 }
 
 // checkDir fails when the folder cannot be read: keyring's Keys ignores that
@@ -137,8 +194,9 @@ func (fb *fileBackend) removeStaleStaging() {
 	}
 }
 
-func (fb *fileBackend) put(ring keyring.Keyring, item keyring.Item) error {
-	if err := fb.verifyPassphrase(ring); err != nil {
+func (s *Store) filePut(item keyring.Item) error {
+	fb := s.file
+	if err := s.verifyPassphrase(); err != nil {
 		return err
 	}
 	staging, err := os.MkdirTemp(fb.dir, stagingPrefix)
@@ -201,10 +259,16 @@ func syncFile(path string, flag int) error {
 	return err
 }
 
-func (fb *fileBackend) verifyPassphrase(ring keyring.Keyring) error {
+// verifyPassphrase judges the passphrase by an item it must decrypt, or
+// takes it as the new keyring's (12 characters at least). A keyring still
+// under the raw passphrase is then migrated to Argon2id; a new one gets
+// its parameters.
+func (s *Store) verifyPassphrase() error {
+	fb := s.file
 	if fb.verified {
 		return nil
 	}
+	ring := s.ring
 	keys, err := ring.Keys()
 	if err != nil {
 		return err
@@ -238,6 +302,15 @@ func (fb *fileBackend) verifyPassphrase(ring keyring.Keyring) error {
 		if n := utf8.RuneCountInString(pass); n < MinPassphrase {
 			fb.pass.set("")
 			return &weakPassphraseError{dir: fb.dir, length: n}
+		}
+	}
+	if fb.params == nil {
+		// A failed migration leaves the keyring as it was (under the raw
+		// passphrase, which has just been proven): keep serving it, and
+		// try again at the next Unlock.
+		fb.migrateErr = s.stretch(judged)
+		if err := s.syncParams(); err != nil {
+			return err
 		}
 	}
 	fb.verified = true
@@ -288,82 +361,3 @@ func (e *wrongPassphraseError) Error() string {
 }
 
 func (e *wrongPassphraseError) Is(target error) bool { return target == ErrWrongPassphrase }
-
-// passphraseSource hands keyring the file backend's passphrase. It asks at
-// most once per Store (keyring would otherwise ask again for every staging
-// folder) and refuses an empty passphrase: keyring treats "" as "not asked
-// yet" and would ask again on every call.
-type passphraseSource struct {
-	mu       sync.Mutex
-	fixed    string
-	ask      func(prompt string) (string, error)
-	dir      string
-	fallback string // why secret-service was not chosen, when it was the default
-	got      string
-}
-
-type passphraseError struct {
-	msg string
-	err error
-}
-
-func (e *passphraseError) Error() string {
-	if e.err != nil {
-		return e.msg + ": " + e.err.Error()
-	}
-	return e.msg
-}
-
-func (e *passphraseError) Unwrap() error { return e.err }
-
-func (p *passphraseSource) get(string) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.got != "" {
-		return p.got, nil
-	}
-	pass := p.fixed
-	if pass == "" {
-		if p.ask == nil {
-			msg := "file keyring " + p.dir + " needs a passphrase: set CREDBROKER_FILE_PASSPHRASE"
-			if p.fallback != "" {
-				msg += " (secret-service not used: " + p.fallback + ")"
-			}
-			return "", &passphraseError{msg: msg}
-		}
-		var err error
-		if pass, err = p.ask(fmt.Sprintf("Enter passphrase to unlock %q", p.dir)); err != nil {
-			return "", &passphraseError{msg: "read passphrase for file keyring " + p.dir, err: err}
-		}
-	}
-	if pass == "" {
-		return "", &passphraseError{msg: "refusing an empty passphrase for file keyring " + p.dir}
-	}
-	p.got = pass
-	return pass, nil
-}
-
-// set replaces the passphrase ("" forgets it).
-func (p *passphraseSource) set(pass string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.got, p.fixed = pass, ""
-}
-
-// has reports whether a passphrase is at hand (given, or got once).
-func (p *passphraseSource) has() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.got != "" || p.fixed != ""
-}
-
-// is reports whether pass is the passphrase at hand (in constant time).
-func (p *passphraseSource) is(pass string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cur := p.got
-	if cur == "" {
-		cur = p.fixed
-	}
-	return cur != "" && subtle.ConstantTimeCompare([]byte(cur), []byte(pass)) == 1
-}

@@ -30,7 +30,8 @@ func openFileStore(t *testing.T, dir, passphrase string) *Store {
 	return s
 }
 
-// entries lists the folder, as a crash or a concurrent Put would leave it.
+// entries lists the folder, as a crash or a concurrent Put would leave it,
+// but for the parameters file.
 func entries(t *testing.T, dir string) []string {
 	t.Helper()
 	des, err := os.ReadDir(dir)
@@ -39,7 +40,10 @@ func entries(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, de := range des {
-		names = append(names, de.Name())
+		// The Argon2id parameters (kdf_test.go checks them).
+		if de.Name() != kdfFile {
+			names = append(names, de.Name())
+		}
 	}
 	return names
 }
@@ -298,8 +302,13 @@ func TestFileHoldsNoPlaintext(t *testing.T) {
 	}
 	// keyring stores an item's data base64-encoded inside JSON before it
 	// encrypts it: look for both forms, so that an unencrypted file fails.
+	// Nor the passphrase, nor the key stretched from it.
+	p, err := readParams(dir)
+	if err != nil || p == nil {
+		t.Fatalf("parameters: %v, %v", p, err)
+	}
 	var needles [][]byte
-	for _, secret := range [][]byte{session, seed, akJSON, []byte(testKey.SecretAccessKey), []byte(testPassphrase)} {
+	for _, secret := range [][]byte{session, seed, akJSON, []byte(testKey.SecretAccessKey), []byte(testPassphrase), []byte(p.derive(testPassphrase))} {
 		needles = append(needles, secret, []byte(base64.StdEncoding.EncodeToString(secret)))
 	}
 	var files int
@@ -322,8 +331,8 @@ func TestFileHoldsNoPlaintext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files != 3 {
-		t.Fatalf("scanned %d files, want 3", files)
+	if files != 4 {
+		t.Fatalf("scanned %d files, want 3 items and the parameters file", files)
 	}
 }
 

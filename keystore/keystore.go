@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/99designs/keyring"
@@ -91,14 +91,27 @@ func checkItem(kind Kind, name string) error {
 }
 
 // Store keeps credbroker's items in one keyring backend. It is safe for
-// concurrent use: one mutex serialises every call into the backend, because
+// concurrent use: one call into the backend runs at a time, because
 // keyring's backends keep unguarded state (the file backend's cached
-// passphrase, the secret-service session).
+// passphrase, the secret-service session), and no caller waits for it
+// longer than the call timeout (see ErrNotAnswering).
 type Store struct {
-	mu      sync.Mutex
-	ring    keyring.Keyring
+	gate    gate
+	timeout time.Duration // per call; DefaultCallTimeout unless a test sets it
 	backend string
-	file    *fileBackend // set only for the file backend
+
+	// Touched only by the call holding the gate.
+	ring keyring.Keyring
+	file *fileBackend // set only for the file backend
+}
+
+func newStore(ring keyring.Keyring, backend string, file *fileBackend) *Store {
+	return &Store{gate: newGate(), timeout: DefaultCallTimeout, backend: backend, ring: ring, file: file}
+}
+
+// call runs fn as the one call into the backend, within the call timeout.
+func (s *Store) call(fn func() error) error {
+	return s.gate.do(s.backend, s.timeout, fn)
 }
 
 // New returns a Store over ring, for tests with keyring.NewArrayKeyring.
@@ -108,7 +121,7 @@ func New(ring keyring.Keyring) *Store {
 	if _, ok := ring.(*keyring.ArrayKeyring); ok {
 		name = "array"
 	}
-	return &Store{ring: ring, backend: name}
+	return newStore(ring, name, nil)
 }
 
 // NewMemory returns a Store that keeps items in memory only, for tests of
@@ -138,14 +151,14 @@ func (s *Store) Put(kind Kind, name string, data []byte) error {
 		// synchronised to other devices through iCloud.
 		KeychainNotSynchronizable: true,
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
-	if s.file != nil {
-		err = s.file.put(s.ring, item)
-	} else {
-		err = s.ring.Set(item)
-	}
+	err := s.call(func() error {
+		return s.locked(false, func() error {
+			if s.file != nil {
+				return s.filePut(item)
+			}
+			return s.ring.Set(item)
+		})
+	})
 	if err != nil {
 		return fmt.Errorf("put %s %q: %w", kind, name, err)
 	}
@@ -158,13 +171,21 @@ func (s *Store) Get(kind Kind, name string) ([]byte, error) {
 	if err := checkItem(kind, name); err != nil {
 		return nil, fmt.Errorf("get %s %q: %w", kind, name, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	item, err := s.ring.Get(itemKey(kind, name))
+	var data []byte
+	err := s.call(func() error {
+		return s.locked(true, func() error {
+			item, err := s.ring.Get(itemKey(kind, name))
+			if err != nil {
+				return s.mapGetError(err)
+			}
+			data = bytes.Clone(item.Data)
+			return nil
+		})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("get %s %q: %w", kind, name, s.mapGetError(err))
+		return nil, fmt.Errorf("get %s %q: %w", kind, name, err)
 	}
-	return bytes.Clone(item.Data), nil
+	return data, nil
 }
 
 func (s *Store) mapGetError(err error) error {
@@ -182,12 +203,18 @@ func (s *Store) Delete(kind Kind, name string) error {
 	if err := checkItem(kind, name); err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, name, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	err := s.ring.Remove(itemKey(kind, name))
-	// The file backend reports an absent item as the os.Remove error, the
-	// others as keyring.ErrKeyNotFound (or nil).
-	if err != nil && !errors.Is(err, keyring.ErrKeyNotFound) && !errors.Is(err, fs.ErrNotExist) {
+	err := s.call(func() error {
+		return s.locked(false, func() error {
+			err := s.ring.Remove(itemKey(kind, name))
+			// The file backend reports an absent item as the os.Remove
+			// error, the others as keyring.ErrKeyNotFound (or nil).
+			if errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		})
+	})
+	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, name, err)
 	}
 	return nil
@@ -197,14 +224,19 @@ func (s *Store) Delete(kind Kind, name string) error {
 // other applications sharing the keyring, items of kinds this version does
 // not know, and the file backend's staging folders are never listed.
 func (s *Store) List() ([]Item, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.file != nil {
-		if err := s.file.checkDir(); err != nil {
-			return nil, fmt.Errorf("list keyring items: %w", err)
+	var keys []string
+	err := s.call(func() error {
+		if s.file != nil {
+			if err := s.file.checkDir(); err != nil {
+				return err
+			}
 		}
-	}
-	keys, err := s.ring.Keys()
+		return s.locked(false, func() error {
+			var err error
+			keys, err = s.ring.Keys()
+			return err
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list keyring items: %w", err)
 	}
@@ -265,25 +297,25 @@ func (s *Store) Unlock(passphrase string) error {
 	if passphrase == "" {
 		return errors.New("refusing an empty passphrase for file keyring " + s.file.dir)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.file.verified && s.file.pass.is(passphrase) {
-		return nil // a herd of clients gives the same passphrase
-	}
-	// keyring keeps the first passphrase its file backend got: a new one
-	// needs a new keyring.
-	ring, err := s.file.open(s.file.dir)
-	if err != nil {
-		return fmt.Errorf("open file keyring %s: %w", s.file.dir, err)
-	}
-	s.file.pass.set(passphrase)
-	s.file.verified = false
-	if err := s.file.verifyPassphrase(ring); err != nil {
-		s.file.pass.set("")
-		return err
-	}
-	s.ring = ring
-	return nil
+	return s.gate.do(s.backend, max(s.timeout, unlockTimeout), func() error {
+		if s.file.verified && s.file.pass.is(passphrase) {
+			return nil // a herd of clients gives the same passphrase
+		}
+		s.file.pass.set(passphrase)
+		s.file.verified = false
+		err := s.reopen()
+		if err == nil {
+			err = s.locked(false, s.verifyPassphrase)
+		}
+		if err != nil {
+			// keyring keeps the password it was given: the next one must
+			// ask afresh.
+			s.file.pass.set("")
+			_ = s.reopen()
+			return err
+		}
+		return nil
+	})
 }
 
 // NeedsPassphrase reports whether the file backend has no passphrase yet.
