@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -78,6 +79,9 @@ type Broker struct {
 	now     func() time.Time
 	// clock is the last reading of STS's clock (see Clock).
 	clock atomic.Pointer[ClockReading]
+	// keyUsers holds the IAM user name of each long-lived key (access
+	// key id -> name) that named a role session (defaultSessionName).
+	keyUsers sync.Map
 }
 
 // New builds a Broker from opts.
@@ -227,6 +231,7 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		return cache.Entry{}, err
 	}
 	cur := cache.Entry{Credentials: cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}}
+	source := cur.Credentials // the long-lived key
 	temporary := false
 	// One MFA session per key, device and trust domain: a regional STS
 	// session token works in every region of its partition, so profiles
@@ -248,10 +253,17 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 	for i, st := range chain.Steps {
 		// Sessions made with other session policies are cached apart.
 		fp = fingerprint(fp, "role", st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())),
-			fingerprint(policies[i]), strings.Join(st.PolicyARNs, ","))
+			fingerprint(policies[i]), strings.Join(st.PolicyARNs, ","), st.SourceIdentity, stepMFA(chain, st))
 		signer, chained, doc := cur.Credentials, temporary, policies[i]
-		e, err := b.step(ctx, st.Profile+"/role", fp, opts.Renew, false, func(ctx context.Context) (cache.Entry, error) {
-			return b.assumeRole(ctx, client, chain, ep, st, doc, signer, chained, fp)
+		// A step that carries the MFA code itself is renewed ahead only
+		// when no human is needed, as the MFA session is.
+		renew := opts.Renew && (!st.MFA || b.codes.Unattended(chain))
+		code := ""
+		if st.MFA {
+			code = opts.MFACode
+		}
+		e, err := b.step(ctx, st.Profile+"/role", fp, renew, code != "", func(ctx context.Context) (cache.Entry, error) {
+			return b.assumeRole(ctx, client, chain, ep, roleCall{step: st, policy: doc, signer: signer, source: source, temporary: chained, code: code}, fp)
 		})
 		if err != nil {
 			return cache.Entry{}, err
@@ -312,29 +324,6 @@ func (b *Broker) getSessionToken(ctx context.Context, client STS, chain *profile
 	return b.store(sessionCacheName(chain), out.Credentials, issued, chain.SessionDuration, fp, "GetSessionToken", chain, ep)
 }
 
-func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, step profile.RoleStep, sessionPolicy string, signer cache.Credentials, temporary bool, fp string) (cache.Entry, error) {
-	in := &sts.AssumeRoleInput{
-		RoleArn:         aws.String(step.RoleARN),
-		RoleSessionName: aws.String(step.SessionName),
-		DurationSeconds: aws.Int32(int32(step.Duration.Seconds())),
-	}
-	if step.ExternalID != "" {
-		in.ExternalId = aws.String(step.ExternalID)
-	}
-	if sessionPolicy != "" {
-		in.Policy = aws.String(sessionPolicy)
-	}
-	for _, arn := range step.PolicyARNs {
-		in.PolicyArns = append(in.PolicyArns, types.PolicyDescriptorType{Arn: aws.String(arn)})
-	}
-	issued := b.now()
-	out, err := client.AssumeRole(ctx, in, signWith(signer))
-	if err != nil {
-		return cache.Entry{}, classify(err, "AssumeRole", step.RoleARN, step.Profile, ep, false, temporary)
-	}
-	return b.store(step.Profile+"/role", out.Credentials, issued, step.Duration, fp, "AssumeRole", chain, ep)
-}
-
 // store caches what STS returned, refusing an incomplete answer rather
 // than handing it out.
 func (b *Broker) store(name string, c *types.Credentials, issued time.Time, requested time.Duration, fp, op string, chain *profile.RoleChain, ep profile.Endpoint) (cache.Entry, error) {
@@ -387,7 +376,7 @@ func ChainID(chain *profile.RoleChain) string {
 		strconv.Itoa(int(chain.SessionDuration.Seconds())), chain.TrustDomain(), chain.Endpoint.CABundle}
 	for _, st := range chain.Steps {
 		parts = append(parts, st.Profile, st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())),
-			st.SessionPolicy, strings.Join(st.PolicyARNs, ","))
+			st.SessionPolicy, strings.Join(st.PolicyARNs, ","), st.SourceIdentity, stepMFA(chain, st))
 	}
 	return fingerprint(parts...)
 }

@@ -69,12 +69,16 @@ func TestMFARoleChainAndCaching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := h.sts.Ops(); got != "GetSessionToken,AssumeRole" {
+	// GetCallerIdentity names the role session after the key's IAM user.
+	if got := h.sts.Ops(); got != "GetSessionToken,GetCallerIdentity,AssumeRole" {
 		t.Fatalf("calls = %s", got)
 	}
-	gst, ar := h.sts.Calls[0], h.sts.Calls[1]
+	gst, gci, ar := h.sts.Calls[0], h.sts.Calls[1], h.sts.Calls[2]
 	if gst.Signer != "AKIABBBBBBBBBBBBBBBB" || gst.Code != "000001" || gst.Duration != 8*3600 || gst.Attempts != 1 {
 		t.Errorf("GetSessionToken = %+v: want the long-lived key, the code, 8 h and no retries", gst)
+	}
+	if gci.Signer != "AKIABBBBBBBBBBBBBBBB" {
+		t.Errorf("GetCallerIdentity = %+v: want the long-lived key", gci)
 	}
 	if ar.Signer != "ASIAFAKE000000000001" || ar.Token != "token-1" || ar.Duration != 3600 || ar.Role != "arn:aws:iam::210987654321:role/Admin" {
 		t.Errorf("AssumeRole = %+v: want the MFA session and 1 h", ar)
@@ -151,7 +155,7 @@ func TestPlainAndDirectProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not chained: the configured 2 h is honoured, signed by the long-lived key.
-	if c := h.sts.Calls[0]; h.sts.Ops() != "AssumeRole" || c.Duration != 7200 || c.Signer != "AKIADDDDDDDDDDDDDDDD" {
+	if c := h.sts.Calls[1]; h.sts.Ops() != "GetCallerIdentity,AssumeRole" || c.Duration != 7200 || c.Signer != "AKIADDDDDDDDDDDDDDDD" {
 		t.Errorf("direct: %s %+v", h.sts.Ops(), h.sts.Calls)
 	}
 	if h.codes.N() != 0 {
@@ -206,7 +210,7 @@ func TestSTSFailures(t *testing.T) {
 				return apiError("AccessDenied", "User: arn:aws:sts::123456789012:federated-user/x is not authorized to perform: sts:AssumeRole")
 			}
 			return nil
-		}, ErrAccessDenied, "profile prod: AssumeRole arn:aws:iam::210987654321:role/Admin: AccessDenied", "GetSessionToken,AssumeRole"},
+		}, ErrAccessDenied, "profile prod: AssumeRole arn:aws:iam::210987654321:role/Admin: AccessDenied", "GetSessionToken,GetCallerIdentity,AssumeRole"},
 		{"unreachable", "plain", func(c fakests.Call) error {
 			return &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
 		}, ErrSTSUnreachable, "STS unreachable at https://sts.us-east-1.amazonaws.com (from the SDK's STS endpoint for us-east-1): connection refused", "GetSessionToken"},
@@ -360,7 +364,10 @@ func TestNoAccessKey(t *testing.T) {
 func TestClampWarning(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	cfg := testConfig + "[profile long]\nrole_arn = arn:aws:iam::210987654321:role/Long\nsource_profile = base\nduration_seconds = 14400\n"
+	// A role assumed with another role's session: chained, so at most an
+	// hour whatever it asks (a first role over an hour gets the MFA code
+	// itself instead: TestMFARoleOverAnHourInOneCall).
+	cfg := testConfig + "[profile long]\nrole_arn = arn:aws:iam::210987654321:role/Long\nsource_profile = prod\nduration_seconds = 14400\n"
 	b, err := newServed(t, parse(t, cfg), Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil }, Codes: h.codes,
 		Warn: func(s string) { h.warns = append(h.warns, s) }, Now: func() time.Time { return *h.now }})
 	if err != nil {
@@ -369,8 +376,8 @@ func TestClampWarning(t *testing.T) {
 	if _, err := b.Credentials(context.Background(), "long"); err != nil {
 		t.Fatal(err)
 	}
-	if h.sts.Calls[1].Duration != 3600 || len(h.warns) != 1 || !strings.Contains(h.warns[0], "at most 1h") {
-		t.Errorf("duration %d, warnings %q", h.sts.Calls[1].Duration, h.warns)
+	if last := h.sts.Calls[len(h.sts.Calls)-1]; last.Role != "arn:aws:iam::210987654321:role/Long" || last.Duration != 3600 || len(h.warns) != 1 || !strings.Contains(h.warns[0], "at most 1h") {
+		t.Errorf("calls %+v, warnings %q", h.sts.Calls, h.warns)
 	}
 }
 
@@ -405,7 +412,7 @@ func TestSubmittedCodeIsNeverSentTwice(t *testing.T) {
 		return nil
 	})
 	_, err := h.b.Fetch(context.Background(), "prod", FetchOptions{MFACode: "424242"})
-	if !errors.Is(err, ErrExpiredToken) || h.sts.Ops() != "GetSessionToken,AssumeRole" {
+	if !errors.Is(err, ErrExpiredToken) || h.sts.Ops() != "GetSessionToken,GetCallerIdentity,AssumeRole" {
 		t.Fatalf("err %v, calls %s", err, h.sts.Ops())
 	}
 }
@@ -569,14 +576,14 @@ session_policy = %s
 		t.Fatal(err)
 	}
 	calls := h.sts.CallList()
-	if len(calls) != 1 || !strings.Contains(calls[0].Policy, `"s3:Get*"`) || strings.Join(calls[0].PolicyARNs, ",") != "arn:aws:iam::aws:policy/ReadOnlyAccess" {
+	if len(calls) != 2 || !strings.Contains(calls[1].Policy, `"s3:Get*"`) || strings.Join(calls[1].PolicyARNs, ",") != "arn:aws:iam::aws:policy/ReadOnlyAccess" {
 		t.Fatalf("AssumeRole calls = %+v, want the session policy and its ARN", calls)
 	}
 	fullCreds, err := b.Credentials(ctx, "full")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fullCreds == roCreds || h.sts.Ops() != "AssumeRole,AssumeRole" || h.sts.CallList()[1].Policy != "" {
+	if fullCreds == roCreds || h.sts.Ops() != "GetCallerIdentity,AssumeRole,AssumeRole" || h.sts.CallList()[2].Policy != "" {
 		t.Errorf("a role without the session policy got the narrowed session: calls %+v", h.sts.CallList())
 	}
 	h.sts.Reset()

@@ -156,7 +156,7 @@ region = ap-southeast-2
 	decodeCreds(t, h.as(nil, path, "eu"))
 	decodeCreds(t, h.as(nil, path, "apac"))
 	want := map[string]string{
-		"https://sts.eu-west-1.amazonaws.com":      "GetSessionToken,AssumeRole",
+		"https://sts.eu-west-1.amazonaws.com":      "GetSessionToken,GetCallerIdentity,AssumeRole",
 		"https://sts.ap-southeast-2.amazonaws.com": "AssumeRole",
 	}
 	if got := eps.ops(); !mapsEqual(got, want) || h.codes.N() != 1 {

@@ -192,7 +192,8 @@ func TestDaemonServesFromMemory(t *testing.T) {
 	t.Parallel()
 	h := newDaemonHarness(t, "")
 	first := decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
-	if h.sts.Ops() != "GetSessionToken,AssumeRole" {
+	// GetCallerIdentity: the role session is named after the key's user.
+	if h.sts.Ops() != "GetSessionToken,GetCallerIdentity,AssumeRole" {
 		t.Fatalf("calls = %s", h.sts.Ops())
 	}
 	// The role's account, which SDKs read for account-based endpoints;
@@ -244,7 +245,7 @@ func TestDaemonHerd(t *testing.T) {
 		}
 		close(release)
 		synctest.Wait()
-		if got := h.sts.Ops(); got != "GetSessionToken,AssumeRole" {
+		if got := h.sts.Ops(); got != "GetSessionToken,GetCallerIdentity,AssumeRole" {
 			t.Fatalf("calls = %s, want one of each", got)
 		}
 		if n := h.refreshes.n.Load(); n != 1 {
@@ -438,7 +439,7 @@ func TestDaemonMFARequiredNamesTheDevice(t *testing.T) {
 	}
 	decodeCreds(t, h.call(alice, http.MethodPost, "/v1/mfa", `{"profile":"prod","code":"654321"}`))
 	decodeCreds(t, h.get(alice, "/v1/credentials?profile=prod"))
-	if h.sts.Ops() != "GetSessionToken,AssumeRole" {
+	if h.sts.Ops() != "GetSessionToken,GetCallerIdentity,AssumeRole" {
 		t.Errorf("calls = %s", h.sts.Ops())
 	}
 }

@@ -50,6 +50,14 @@ type Profile struct {
 	// folder). PolicyARNs is policy_arns: managed policies sent likewise.
 	SessionPolicy string
 	PolicyARNs    []string
+	// SourceIdentity is source_identity: sent with AssumeRole as
+	// SourceIdentity, which CloudTrail records and every role chained
+	// from the session keeps.
+	SourceIdentity string
+	// MFAProcess is mfa_process (as aws-vault reads it): a shell command
+	// whose standard output is the MFA code. The client that is asked for
+	// a code runs it, never the daemon.
+	MFAProcess string
 	// IncludeProfile is include_profile: the profile whose keys apply
 	// where this one sets none (the fields above already hold them).
 	IncludeProfile string
@@ -216,6 +224,7 @@ var (
 	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	regionPattern      = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]+)+-\d+$`)
+	fidoSerialPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:u2f/`)
 	policyARNPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+$`)
 	profileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+=-]*$`)
 )
@@ -297,6 +306,12 @@ func (p *Profile) set(key, value string) error {
 		if !lengthIn(value, 9, 256) || !mfaSerialPattern.MatchString(value) {
 			return fmt.Errorf("mfa_serial %q is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial", clip(value))
 		}
+		if fidoSerialPattern.MatchString(value) {
+			// IAM lists a FIDO security key as
+			// arn:aws:iam::ACCOUNT:u2f/user/NAME/KEY-ID; GetSessionToken
+			// and AssumeRole take a TokenCode, which only TOTP devices make.
+			return fmt.Errorf("mfa_serial %q is a FIDO security key: STS takes only virtual and hardware TOTP devices (6-digit codes); name a virtual MFA device (arn:aws:iam::123456789012:mfa/NAME) or a hardware TOTP token's serial", clip(value))
+		}
 		if err := checkARNPartition("mfa_serial", value); err != nil {
 			return err
 		}
@@ -306,6 +321,16 @@ func (p *Profile) set(key, value string) error {
 			return fmt.Errorf("external_id must be 2 to 1224 characters of letters, digits and +=,.@:/-")
 		}
 		p.ExternalID = value
+	case "source_identity":
+		// AssumeRole's SourceIdentity: 2 to 64 characters of [\w+=,.@-],
+		// never starting with "aws:" (reserved; the pattern already
+		// leaves out the colon).
+		if !lengthIn(value, 2, 64) || !sessionNamePattern.MatchString(value) {
+			return fmt.Errorf("source_identity %q must be 2 to 64 characters of letters, digits and _+=,.@-", clip(value))
+		}
+		p.SourceIdentity = value
+	case "mfa_process":
+		p.MFAProcess = value
 	case "role_session_name":
 		if !lengthIn(value, 2, 64) || !sessionNamePattern.MatchString(value) {
 			return fmt.Errorf("role_session_name %q must be 2 to 64 characters of letters, digits and _+=,.@-", clip(value))

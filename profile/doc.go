@@ -42,8 +42,7 @@
 // Keys the AWS CLI or aws-vault read to make credentials another way:
 // any sso_* (IAM Identity Center), credential_source,
 // web_identity_token_file, web_identity_token_process, login_session,
-// and the role-session settings mfa_process, source_identity,
-// session_policy, policy_arns, session_tags, transitive_session_tags. A
+// and the role-session settings session_tags, transitive_session_tags. A
 // profile is read with them, and resolving it (or a chain through it) is
 // an *UnsupportedError: credbroker never makes credentials that differ
 // from what the profile says. Other tools' keys (output, cli_*, s3,

@@ -36,7 +36,7 @@ var supportedKeys = []string{
 	"role_session_name", "duration_seconds", "endpoint_url", "services",
 	"ca_bundle", "ignore_configured_endpoint_urls", "include_profile",
 	"use_fips_endpoint", "use_dualstack_endpoint", "credential_process",
-	"session_policy", "policy_arns",
+	"session_policy", "policy_arns", "source_identity", "mfa_process",
 }
 
 // unsupportedKeys are keys the AWS CLI (or aws-vault) reads to make
@@ -48,7 +48,6 @@ var unsupportedKeys = []string{
 	"sso_role_name", "sso_registration_scopes",
 	"credential_source", "web_identity_token_file", "web_identity_token_process",
 	"login_session",
-	"mfa_process", "source_identity",
 	"session_tags", "transitive_session_tags",
 }
 

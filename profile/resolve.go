@@ -3,8 +3,6 @@ package profile
 import (
 	"errors"
 	"fmt"
-	"os/user"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -33,11 +31,15 @@ const (
 
 // RoleStep is one AssumeRole in a chain.
 type RoleStep struct {
-	Profile     string
-	RoleARN     string
-	ExternalID  string
+	Profile    string
+	RoleARN    string
+	ExternalID string
+	// SessionName is role_session_name; "" lets the broker name the
+	// session after the IAM user of the chain's key (see package broker).
 	SessionName string
-	Duration    time.Duration
+	// SourceIdentity is source_identity ("" for none).
+	SourceIdentity string
+	Duration       time.Duration
 	// SessionPolicy is a file holding the session policy to send, and
 	// PolicyARNs the managed session policies (see Profile).
 	SessionPolicy string
@@ -45,6 +47,11 @@ type RoleStep struct {
 	// Chained is true when the caller holds temporary credentials, which
 	// limits the role session to an hour.
 	Chained bool
+	// MFA is true when this AssumeRole carries the chain's MFA device and
+	// a code itself (SerialNumber and TokenCode), as the AWS CLI sends
+	// them: the first role of a chain that asks for more than an hour,
+	// which an MFA session could not give it (role chaining).
+	MFA bool
 	// Clamped records that the configured duration exceeded what STS allows
 	// for this step and was lowered.
 	Clamped bool
@@ -58,8 +65,13 @@ type RoleChain struct {
 	Profile string
 	// Source is the profile whose access key starts the chain.
 	Source string
-	// MFASerial is the MFA device used with GetSessionToken ("" for none).
+	// MFASerial is the chain's MFA device ("" for none): used with
+	// GetSessionToken, or with the first AssumeRole when that step has
+	// MFA set.
 	MFASerial string
+	// MFAProcess is the mfa_process of the first profile down the chain
+	// that sets one: what the client asked for a code runs to get it.
+	MFAProcess string
 	// SessionToken is true when the chain starts with GetSessionToken.
 	SessionToken    bool
 	SessionDuration time.Duration
@@ -154,6 +166,9 @@ func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 		if mfaFrom == nil && p.MFASerial != "" {
 			mfaFrom = p
 		}
+		if chain.MFAProcess == "" {
+			chain.MFAProcess = p.MFAProcess
+		}
 		if regionFrom == nil && p.Region != "" {
 			regionFrom = p
 		}
@@ -191,7 +206,12 @@ func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 	// GetSessionToken starts the chain when there is an MFA device (its
 	// session carries aws:MultiFactorAuthPresent into AssumeRole) or when
 	// there is no role at all (the long-lived key is never handed out).
-	chain.SessionToken = chain.MFASerial != "" || len(roles) == 0
+	// Except when the first role asks for more than an hour: a role
+	// assumed with an MFA session is role chaining, capped at an hour, so
+	// that AssumeRole carries the code itself and gets its full duration,
+	// as the AWS CLI does (each such session costs a code of its own).
+	directMFA := chain.MFASerial != "" && len(roles) > 0 && roles[len(roles)-1].DurationSeconds > MaxChainedDuration
+	chain.SessionToken = (chain.MFASerial != "" && !directMFA) || len(roles) == 0
 	if chain.SessionToken {
 		// One duration per source and device, whichever profile asks:
 		// the source handed out directly and the roles built on it share
@@ -207,18 +227,19 @@ func (r *Resolver) Resolve(name string) (*RoleChain, error) {
 			chain.SessionDuration = defaultSessionDuration
 		}
 	}
-	sessionName := r.defaultSessionName()
 	for i := len(roles) - 1; i >= 0; i-- {
 		rp := roles[i]
 		step := RoleStep{
-			Profile:       rp.Name,
-			RoleARN:       rp.RoleARN,
-			ExternalID:    rp.ExternalID,
-			SessionName:   firstNonEmpty(rp.RoleSessionName, sessionName),
-			SessionPolicy: rp.SessionPolicy,
-			PolicyARNs:    rp.PolicyARNs,
-			Duration:      defaultRoleDuration,
-			Chained:       chain.SessionToken || len(chain.Steps) > 0,
+			Profile:        rp.Name,
+			RoleARN:        rp.RoleARN,
+			ExternalID:     rp.ExternalID,
+			SessionName:    rp.RoleSessionName,
+			SourceIdentity: rp.SourceIdentity,
+			SessionPolicy:  rp.SessionPolicy,
+			PolicyARNs:     rp.PolicyARNs,
+			Duration:       defaultRoleDuration,
+			Chained:        chain.SessionToken || len(chain.Steps) > 0,
+			MFA:            directMFA && len(chain.Steps) == 0,
 		}
 		if rp.DurationSeconds > 0 {
 			step.Duration = seconds(rp.DurationSeconds)
@@ -251,22 +272,6 @@ func (r *Resolver) profile(name string) (*Profile, error) {
 		return nil, err
 	}
 	return nil, &UnknownProfileError{Name: name, Known: known, ConfigPath: firstNonEmpty(r.Config.Path, r.Config.AWSPath)}
-}
-
-var sessionNameUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
-
-// defaultSessionName names role sessions after the local user the broker
-// runs as (the daemon's user for a service: set role_session_name to tell
-// callers apart in CloudTrail).
-func (r *Resolver) defaultSessionName() string {
-	name := "credbroker"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name += "-" + sessionNameUnsafe.ReplaceAllString(u.Username, "_")
-	}
-	if len(name) > 64 {
-		name = name[:64]
-	}
-	return name
 }
 
 func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }

@@ -357,8 +357,7 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"any sso_ key", "sso_something_new = x", "sso_something_new", 2},
 		{"credential_source with role_arn", "role_arn = arn:aws:iam::123456789012:role/R\ncredential_source = Ec2InstanceMetadata", "credential_source", 3},
 		{"web identity", "role_arn = arn:aws:iam::123456789012:role/R\nweb_identity_token_file = /var/run/token", "web_identity_token_file", 3},
-		{"mfa_process", "mfa_process = ykman oath code", "mfa_process", 2},
-		{"source_identity", "source_identity = alice", "source_identity", 2},
+		{"session_tags", "session_tags = team=dev", "session_tags", 2},
 		{"login_session", "login_session = arn:aws:iam::123456789012:user/alice", "login_session", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

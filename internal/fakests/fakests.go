@@ -43,8 +43,12 @@ type Call struct {
 	// Policy and PolicyARNs are AssumeRole's session policies.
 	Policy     string
 	PolicyARNs []string
-	Duration   int32
-	Attempts   int
+	// SessionName, SourceIdentity and Serial are AssumeRole's
+	// RoleSessionName, SourceIdentity and SerialNumber (Serial also
+	// GetSessionToken's).
+	SessionName, SourceIdentity, Serial string
+	Duration                            int32
+	Attempts                            int
 }
 
 func (f *STS) record(ctx context.Context, c Call, optFns []func(*sts.Options)) (Call, error) {
@@ -84,7 +88,7 @@ func (f *STS) issue(d int32) *types.Credentials {
 
 // GetSessionToken issues numbered credentials.
 func (f *STS) GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput, optFns ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error) {
-	if _, err := f.record(ctx, Call{Op: "GetSessionToken", Code: aws.ToString(in.TokenCode), Duration: aws.ToInt32(in.DurationSeconds)}, optFns); err != nil {
+	if _, err := f.record(ctx, Call{Op: "GetSessionToken", Code: aws.ToString(in.TokenCode), Serial: aws.ToString(in.SerialNumber), Duration: aws.ToInt32(in.DurationSeconds)}, optFns); err != nil {
 		return nil, err
 	}
 	return &sts.GetSessionTokenOutput{Credentials: f.issue(aws.ToInt32(in.DurationSeconds))}, nil
@@ -92,7 +96,9 @@ func (f *STS) GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput,
 
 // AssumeRole issues numbered credentials.
 func (f *STS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
-	c := Call{Op: "AssumeRole", Role: aws.ToString(in.RoleArn), Duration: aws.ToInt32(in.DurationSeconds), Policy: aws.ToString(in.Policy)}
+	c := Call{Op: "AssumeRole", Role: aws.ToString(in.RoleArn), Duration: aws.ToInt32(in.DurationSeconds), Policy: aws.ToString(in.Policy),
+		SessionName: aws.ToString(in.RoleSessionName), SourceIdentity: aws.ToString(in.SourceIdentity),
+		Code: aws.ToString(in.TokenCode), Serial: aws.ToString(in.SerialNumber)}
 	for _, p := range in.PolicyArns {
 		c.PolicyARNs = append(c.PolicyARNs, aws.ToString(p.Arn))
 	}
