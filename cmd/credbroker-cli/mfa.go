@@ -42,5 +42,6 @@ recorded step. Your authenticator app is not affected.`,
 			return nil
 		},
 	})
+	c.AddCommand(newMFAEnrolCmd(a))
 	return c
 }

@@ -109,6 +109,7 @@ $CREDBROKER_FILE_PASSPHRASE or asks for the passphrase on the terminal.`,
 	root.AddCommand(newAddCmd(a), newListCmd(a), newRemoveCmd(a), newTOTPCmd(a), newCredentialProcessCmd(a),
 		newDaemonCmd(a), newUnlockCmd(a), newStatusCmd(a))
 	root.AddCommand(newServiceCmd(a), newPolicyCmd(a), newSandboxCmd(a), newDemoCmd(a), newMFACmd(a), newExportCmd(a), newExecCmd(a))
+	root.AddCommand(newRotateCmd(a), newLoginCmd(a))
 	return root
 }
 
