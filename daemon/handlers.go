@@ -31,6 +31,9 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST "+wire.PathStop, d.handleStop)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.reqs.Add(1)
+		if d.throttled(w, r) {
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 		mux.ServeHTTP(w, r)
 	})
@@ -109,10 +112,13 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("profile %s has a stored TOTP seed: the daemon makes its own MFA codes", req.Profile)})
 		return
 	}
-	release, wait := d.gate.take(chain.MFASerial)
-	if release == nil {
-		err := &broker.MFAWaitError{Profile: req.Profile, Device: chain.MFASerial, Wait: wait}
-		d.audit(pi, AuditRecord{Action: "mfa", Profile: req.Profile, Decision: "deny", Reason: "another MFA code for the device was just tried"})
+	release, err := d.gate.take(r.Context(), chain.MFASerial, req.Profile, pi.peer.UID)
+	if r.Context().Err() != nil {
+		return // the caller went away while another code was tried
+	}
+	if err != nil {
+		msg, _, _ := broker.Explain(err)
+		d.audit(pi, AuditRecord{Action: "mfa", Profile: req.Profile, Decision: "deny", Reason: msg})
 		d.answerError(w, err, "")
 		return
 	}
@@ -260,17 +266,11 @@ func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, name 
 		}
 	}
 	if !allow {
-		// Every refusal is audited, up to a rate per uid: one caller
-		// hammering the daemon must not fill the disk (the suppressed ones
-		// are counted in a summary record).
-		if suppressed, ok := d.denials.admit(pi.peer.UID, time.Now()); ok {
-			if suppressed > 0 {
-				d.audit(pi, AuditRecord{Action: action, Decision: "deny",
-					Reason: fmt.Sprintf("%d more refusals of this uid were not recorded in the minute before (at most %d a minute)", suppressed, maxDenialsPerMinute)})
-			}
-			d.audit(pi, AuditRecord{Action: action, Profile: name, Decision: "deny", Reason: reason})
-			d.log.Warn("refused", "action", action, "profile", name, "peer", pi.peer.String(), "reason", reason)
-		}
+		// Every refusal is audited and logged, up to a rate per uid (see
+		// audit and uidLogHandler): one caller hammering the daemon must
+		// not fill the disk.
+		d.audit(pi, AuditRecord{Action: action, Profile: name, Decision: "deny", Reason: reason})
+		d.log.Warn("refused", append(d.callerAttrs(pi), "action", action, "profile", name, "reason", reason)...)
 		d.answerError(w, &refusal{profile: name, reason: reason, fix: fix}, "")
 		return pi, false
 	}
@@ -324,6 +324,13 @@ func (d *Daemon) answerError(w http.ResponseWriter, err error, device string) {
 
 func (d *Daemon) audit(pi *peerInfo, rec AuditRecord) {
 	if d.opts.Audit == nil {
+		return
+	}
+	// Every credential handed out is recorded. Anything else of another
+	// user (refusals, errors, status) is recorded up to a rate per uid, the
+	// rest counted in a summary record: one caller hammering the daemon
+	// must not fill the disk.
+	if rec.Expiration == nil && pi.peer.UID != d.opts.Owner && !d.denials.admit(pi.peer.UID) {
 		return
 	}
 	rec.Time = time.Now().UTC()

@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -52,6 +54,7 @@ const (
 	CodeUnsafeSocket    Code = "unsafe_socket"
 	CodeDaemonFailed    Code = "daemon_failed"
 	CodeTimeout         Code = "timeout"
+	CodeThrottled       Code = "throttled"
 	CodeInternal        Code = "internal"
 )
 
@@ -60,8 +63,13 @@ var Codes = []Code{
 	CodeUnknownProfile, CodeConfig, CodeUnsupported, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected, CodeClockSkew,
 	CodeMFARefused, CodeMFAWait, CodeMFAStepAhead, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
 	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodePassphrase, CodeBadRequest, CodeNoDaemon,
-	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeInternal,
+	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeThrottled, CodeInternal,
 }
+
+// ErrThrottled: the caller's uid asks more than the daemon serves one uid
+// at a time (connections held, requests a second); the answer says when to
+// ask again (ErrorBody.RetryAfterMS).
+var ErrThrottled = errors.New("too many requests from this uid")
 
 // WantsCode reports whether a client that hears code, with an MFASerial,
 // should ask its user for an MFA code and submit it (POST /v1/mfa):
@@ -84,12 +92,38 @@ type ErrorBody struct {
 	// Clients prompt for it; with mfa_wait (a code was refused moments
 	// ago) they say the message and hint instead.
 	MFASerial string `json:"mfa_serial,omitempty"`
+	// RetryAfterMS is set with code throttled: the milliseconds after
+	// which the daemon takes a request of this uid again.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
 }
 
 // Error is an answer of the daemon's that is a failure.
 type Error struct{ ErrorBody }
 
 func (e *Error) Error() string { return e.Message }
+
+// WaitThrottled reports whether err is the daemon's answer throttled with
+// a time to ask again that ctx leaves room for; then it has waited that
+// long, and the caller asks again. A uid's own herd of processes is
+// throttled only for a moment, so its calls are answered, a little later.
+func WaitThrottled(ctx context.Context, err error) bool {
+	var de *Error
+	if !errors.As(err, &de) || de.Code != CodeThrottled || de.RetryAfterMS <= 0 {
+		return false
+	}
+	wait := time.Duration(de.RetryAfterMS) * time.Millisecond
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		return false
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
 
 // ProfileRequest is the body of POST /v1/mfa (with Code) and /v1/forget.
 type ProfileRequest struct {

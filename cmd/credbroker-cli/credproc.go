@@ -137,6 +137,9 @@ func (a *app) ask(ctx context.Context, name string) (*wire.Client, []byte, error
 			body, err = c.Credentials(ctx, name)
 		}
 	}
+	for wire.WaitThrottled(ctx, err) {
+		body, err = c.Credentials(ctx, name) // this uid's share, a moment later
+	}
 	return c, body, err
 }
 

@@ -90,6 +90,9 @@ func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(
 			body, err = c.Credentials(ctx, profile)
 		}
 	}
+	for wire.WaitThrottled(ctx, err) {
+		body, err = c.Credentials(ctx, profile) // this uid's share, a moment later
+	}
 	var de *wire.Error
 	if pass := getenv(wire.PassphraseVar); errors.As(err, &de) && de.Code.WantsPassphrase() && pass != "" {
 		if err = c.Unlock(ctx, pass); err == nil {
