@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -205,6 +207,14 @@ func (s *Store) Has(name string) (bool, error) {
 	}
 	_, found, err := s.persist.Load(name)
 	return found, err
+}
+
+// Cached lists the names of the entries held in memory, sorted (the
+// sealed copies are the Persistence's to list).
+func (s *Store) Cached() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.mem))
 }
 
 // Drop forgets the entry stored under name.

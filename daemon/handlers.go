@@ -26,6 +26,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET "+wire.PathCredentials, d.handleCredentials)
 	mux.HandleFunc("POST "+wire.PathMFA, d.handleMFA)
 	mux.HandleFunc("POST "+wire.PathForget, d.handleForget)
+	mux.HandleFunc("POST "+wire.PathClear, d.handleClear)
 	mux.HandleFunc("GET "+wire.PathStatus, d.handleStatus)
 	mux.HandleFunc("POST "+wire.PathUnlock, d.handleUnlock)
 	mux.HandleFunc("POST "+wire.PathStop, d.handleStop)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,11 @@ type Client struct {
 	// OnWait, when set, hears what a request waits for as the daemon
 	// says it (the next MFA time step, a retry against STS): see SayWaits.
 	OnWait func(what string, wait time.Duration)
+	// Trace, when set, is told of every request after it is answered:
+	// the method, the endpoint (without its query), the HTTP status (0
+	// when none came) and the error. Never a body: bodies may hold a
+	// passphrase, an MFA code or credentials.
+	Trace func(method, endpoint string, status int, err error)
 }
 
 // NewClient returns a client for the daemon at socket.
@@ -106,6 +112,22 @@ func (c *Client) Forget(ctx context.Context, profile string) error {
 	return err
 }
 
+// Clear asks the daemon to drop the cached sessions profiles use (all of
+// them when profiles is empty), in memory and in the sealed cache, and
+// returns the names of those it dropped.
+func (c *Client) Clear(ctx context.Context, profiles []string) ([]string, error) {
+	body, _ := json.Marshal(ClearRequest{Profiles: profiles})
+	data, err := c.do(ctx, "POST", c.path(PathClear, ""), body)
+	if err != nil {
+		return nil, err
+	}
+	var ans ClearAnswer
+	if err := json.Unmarshal(data, &ans); err != nil {
+		return nil, fmt.Errorf("daemon on %s: clear: %w", c.Socket, err)
+	}
+	return ans.Dropped, nil
+}
+
 // Status returns what the daemon knows (never a secret).
 func (c *Client) Status(ctx context.Context) (*Status, error) {
 	body, err := c.do(ctx, "GET", c.path(PathStatus, ""), nil)
@@ -134,6 +156,10 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 		return nil, context.DeadlineExceeded
 	}
 	status, data, err := roundTrip(c.Socket, method, path, body, timeout, c.TrustRoot, c.OnWait)
+	if c.Trace != nil {
+		endpoint, _, _ := strings.Cut(path, "?")
+		c.Trace(method, endpoint, status, err)
+	}
 	if err != nil {
 		return nil, err
 	}

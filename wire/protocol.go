@@ -12,6 +12,7 @@ const (
 	PathCredentials = "/v1/credentials"
 	PathMFA         = "/v1/mfa"
 	PathForget      = "/v1/forget"
+	PathClear       = "/v1/clear"
 	PathStatus      = "/v1/status"
 	PathHealth      = "/v1/health"
 	PathUnlock      = "/v1/unlock"
@@ -195,6 +196,19 @@ type ClockSkew struct {
 // ForgetAnswer is what POST /v1/forget answers.
 type ForgetAnswer struct {
 	Dropped int `json:"dropped"`
+}
+
+// ClearRequest is the body of POST /v1/clear (credbroker clear): drop the
+// cached sessions Profiles use (their role sessions and the session their
+// chain starts with), or every cached session when Profiles is empty.
+type ClearRequest struct {
+	Profiles []string `json:"profiles,omitempty"`
+}
+
+// ClearAnswer is what POST /v1/clear answers: the cached sessions dropped,
+// by their names in the cache ("base/mfa-session", "prod/role").
+type ClearAnswer struct {
+	Dropped []string `json:"dropped"`
 }
 
 // ProcessOutput is what credential_process prints and every AWS SDK

@@ -69,6 +69,7 @@ func cobraNoArgs(c *cobra.Command, args []string) error {
 // answers and asking for an MFA code on the terminal when the daemon needs
 // one (if prompt and there is a terminal).
 func (a *app) fetch(ctx context.Context, name string, prompt bool) ([]byte, error) {
+	a.traceChain(name)
 	stop := wire.SayAfter(wire.SlowAfter, a.stderr, "credbroker: waiting for credentials for profile "+name+" (the daemon is starting or asking STS)...")
 	c, body, err := a.ask(ctx, name)
 	stop()
@@ -191,6 +192,7 @@ func (a *app) unlock(ctx context.Context, c *wire.Client, name string, asked err
 // client returns a client for the daemon to ask (see wire.ClientSocket).
 func (a *app) client() (c *wire.Client, autostart bool) {
 	c, autostart = wire.ClientFor(a.getenv)
+	a.traceDaemon(c)
 	socket := c.Socket
 	if filepath.Clean(socket) == wire.SystemSocket {
 		// The system daemon's folder is its user's: serialise this

@@ -317,17 +317,31 @@ func (a *app) stopDaemon(ctx context.Context) (bool, error) {
 }
 
 func newStatusCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var output string
+	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show what the daemon serves (never a secret)",
-		Args:  cobra.NoArgs,
+		Long: `Show what the daemon serves: its process, socket and keyring, and for each
+profile its state, when its credentials expire, the STS endpoint and role they
+come from and the last error. --output json prints the daemon's answer as it
+is (GET /v1/status).`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkOutput(c, output); err != nil {
+				return err
+			}
 			cl, _ := a.client()
 			ctx, cancel := context.WithTimeout(c.Context(), 10*time.Second)
 			defer cancel()
 			st, err := cl.Status(ctx)
 			if err != nil {
 				return err
+			}
+			if output == "json" {
+				if st.Profiles == nil {
+					st.Profiles = []wire.ProfileStatus{}
+				}
+				return printJSON(a.stdout, st)
 			}
 			fmt.Fprintf(a.stdout, "daemon pid %d on %s, up since %s, %d requests\n", st.PID, cl.Socket, st.Started.Format(time.RFC3339), st.Requests)
 			if st.Locked {
@@ -361,6 +375,8 @@ func newStatusCmd(a *app) *cobra.Command {
 			return w.Flush()
 		},
 	}
+	outputFlag(c, &output)
+	return c
 }
 
 // clockLine says how far this machine's clock is from STS's, and what to

@@ -125,11 +125,15 @@ func isTerminal(r io.Reader) bool {
 }
 
 func newListCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var output string
+	c := &cobra.Command{
 		Use:   "list",
 		Short: "List profiles and what is stored for each (never a secret)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkOutput(c, output); err != nil {
+				return err
+			}
 			_, r, err := a.broker()
 			if err != nil {
 				return err
@@ -141,6 +145,9 @@ func newListCmd(a *app) *cobra.Command {
 			}
 			for _, warning := range r.Config.Warnings {
 				fmt.Fprintf(a.stderr, "credbroker: warning: %s\n", warning)
+			}
+			if output == "json" {
+				return printJSON(a.stdout, newListing(profiles, r))
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "PROFILE\tACCESS KEY\tTOTP SEED\tCREDENTIALS\tFROM")
@@ -166,6 +173,8 @@ func newListCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	outputFlag(c, &output)
+	return c
 }
 
 func newRemoveCmd(a *app) *cobra.Command {

@@ -37,6 +37,8 @@ type app struct {
 	// does: a passphrase it does not have is asked for over the socket,
 	// never on a terminal.
 	daemonKeys bool
+	// debug is --debug: say on stderr what is called where (see debugf).
+	debug bool
 }
 
 // codes is what asks a human for MFA codes: one mfa.TTYPrompter per
@@ -52,6 +54,7 @@ func (a *app) codes() mfa.Prompter {
 func run(args []string, a *app) int {
 	ctx := context.Background()
 	root := newRootCmd(a)
+	a.completeProfiles(root)
 	root.SetArgs(args)
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
@@ -109,6 +112,8 @@ $CREDBROKER_FILE_PASSPHRASE or asks for the passphrase on the terminal.`,
 	root.AddCommand(newAddCmd(a), newListCmd(a), newRemoveCmd(a), newTOTPCmd(a), newCredentialProcessCmd(a),
 		newDaemonCmd(a), newUnlockCmd(a), newStatusCmd(a))
 	root.AddCommand(newServiceCmd(a), newPolicyCmd(a), newSandboxCmd(a), newDemoCmd(a), newMFACmd(a), newExportCmd(a), newExecCmd(a))
+	root.AddCommand(newWhoamiCmd(a), newDecodeCmd(a), newClearCmd(a))
+	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "say on stderr what is called where: daemon socket, STS endpoint and action, chain steps (never a secret; or CREDBROKER_DEBUG=1)")
 	root.AddCommand(newRotateCmd(a), newLoginCmd(a))
 	return root
 }
