@@ -608,6 +608,7 @@ func TestBadDaysAtSTS(t *testing.T) {
 	})
 	for _, tc := range []struct{ code, msg string }{
 		{"SignatureDoesNotMatch", "Signature expired: 20261130T044000Z is now earlier than 20261130T045500Z (20261130T050000Z - 15 min.)"},
+		{"SignatureDoesNotMatch", "Signature not yet current: 20261130T052000Z is still later than 20261130T051500Z (20261130T050000Z + 15 min.)"},
 		{"RequestExpired", "Request has expired."},
 	} {
 		t.Run("clock 20 minutes off: "+tc.code, func(t *testing.T) {

@@ -166,8 +166,10 @@ func classify(err error, op, target, profileName string, ep profile.Endpoint, mf
 			e.Kind = ErrClockSkew
 		case "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidAccessKeyId", "IncompleteSignature":
 			// "Signature expired: 20261130T044000Z is now earlier than
-			// 20261130T045500Z": the clock, not the key.
-			if strings.Contains(strings.ToLower(e.Message), "signature expired") {
+			// 20261130T045500Z" (this clock behind), "Signature not yet
+			// current: ... is still later than ..." (ahead): the clock,
+			// not the key.
+			if lower := strings.ToLower(e.Message); strings.Contains(lower, "signature expired") || strings.Contains(lower, "signature not yet current") {
 				e.Kind = ErrClockSkew
 				break
 			}
