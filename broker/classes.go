@@ -144,6 +144,8 @@ var Classes = []Class{
 	}},
 	{keystore.ErrPassphraseRequired, wire.CodePassphrase, http.StatusUnauthorized, RetryHuman, "locked",
 		hint("run: credbroker unlock (it asks for the keyring's passphrase), or set CREDBROKER_FILE_PASSPHRASE for scripts")},
+	{keystore.ErrNotAnswering, wire.CodeKeyringStalled, http.StatusServiceUnavailable, RetryBackoff, "retrying",
+		hint("unlock the login keyring (a locked collection waits for a password prompt), or check that gnome-keyring-daemon (or your keyring's service) is running")},
 	{keystore.ErrWrongPassphrase, wire.CodeKeyring, http.StatusInternalServerError, RetryBackoff, "retrying",
 		hint("check CREDBROKER_FILE_PASSPHRASE")},
 	{ErrKeyringMismatch, wire.CodeKeyringMismatch, http.StatusConflict, RetryNever, "error",

@@ -35,6 +35,7 @@ func sentinels(t *testing.T) map[string]error {
 		"wire.ErrNoDaemon": wire.ErrNoDaemon, "wire.ErrForeignDaemon": wire.ErrForeignDaemon,
 		"wire.ErrUnsafeSocket": wire.ErrUnsafeSocket, "wire.ErrThrottled": wire.ErrThrottled,
 		"keystore.ErrWrongPassphrase": keystore.ErrWrongPassphrase, "keystore.ErrPassphraseRequired": keystore.ErrPassphraseRequired, "mfa.ErrStepAhead": mfa.ErrStepAhead,
+		"keystore.ErrNotAnswering": keystore.ErrNotAnswering,
 	}
 	found := map[string]error{}
 	for _, dir := range []string{".", "../profile", "../wire"} {
@@ -75,6 +76,7 @@ func sentinels(t *testing.T) map[string]error {
 	}
 	found["keystore.ErrWrongPassphrase"] = keystore.ErrWrongPassphrase
 	found["keystore.ErrPassphraseRequired"] = keystore.ErrPassphraseRequired
+	found["keystore.ErrNotAnswering"] = keystore.ErrNotAnswering
 	found["mfa.ErrStepAhead"] = mfa.ErrStepAhead
 	for k := range known {
 		if _, ok := found[k]; !ok {

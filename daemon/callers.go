@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/profile"
 	"github.com/credbroker/credbroker/wire"
 )
@@ -176,6 +178,11 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 	res := resolution{chain: chain, err: err}
 	if err == nil {
 		res.key = name + "|" + broker.ChainID(chain)
+	}
+	if errors.Is(err, keystore.ErrNotAnswering) {
+		// The keyring's list of stored keys was not had: ask again next
+		// time rather than keep the error.
+		return res, nil
 	}
 	if len(d.callers.resolutions) >= maxResolutions {
 		clear(d.callers.resolutions)

@@ -47,6 +47,7 @@ const (
 	CodeDamagedSeed     Code = "damaged_seed"
 	CodeKeyring         Code = "keyring"
 	CodeKeyringMismatch Code = "keyring_mismatch"
+	CodeKeyringStalled  Code = "keyring_not_answering"
 	CodePassphrase      Code = "passphrase_required"
 	CodeBadRequest      Code = "bad_request"
 	CodeNoDaemon        Code = "no_daemon"
@@ -63,7 +64,7 @@ const (
 var Codes = []Code{
 	CodeUnknownProfile, CodeConfig, CodeUnsupported, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected, CodeClockSkew,
 	CodeMFARefused, CodeMFAWait, CodeMFAStepAhead, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
-	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodePassphrase, CodeBadRequest, CodeNoDaemon,
+	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodeKeyringStalled, CodePassphrase, CodeBadRequest, CodeNoDaemon,
 	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeThrottled, CodeInternal,
 }
 
