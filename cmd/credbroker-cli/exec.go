@@ -22,17 +22,21 @@ import (
 const execMarker = "CREDBROKER_EXEC_PROFILE"
 
 func newExecCmd(a *app) *cobra.Command {
-	var nest bool
+	var nest, server bool
 	c := &cobra.Command{
-		Use:   "exec PROFILE [--] [CMD [ARGS...]]",
+		Use:   "exec [--server] PROFILE [--] [CMD [ARGS...]]",
 		Short: "Run a command with PROFILE's temporary credentials in its environment",
 		Long: `Run CMD (or $SHELL) with PROFILE's temporary credentials in
 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
 AWS_CREDENTIAL_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION when the profile
 sets a region, and CREDBROKER_EXEC_PROFILE. The exit status is CMD's.
 
-For a program that runs long, credential_process (or credbroker export again)
-refreshes; these credentials do not.`,
+With --server, CMD gets no keys: a container credentials endpoint (as
+credbroker serve ecs) runs on a free loopback port while CMD runs, and CMD
+gets AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN,
+so that its SDK fetches fresh credentials whenever the ones it has run out:
+for a program that runs longer than credentials last. Without --server the
+credentials in the environment do not refresh.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{c, "exec takes a PROFILE, then the command to run"}
@@ -54,6 +58,9 @@ refreshes; these credentials do not.`,
 				}
 				command = []string{shell}
 			}
+			if server {
+				return a.execWithServer(c.Context(), name, command)
+			}
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			body, err := a.fetch(ctx, name, true)
 			cancel()
@@ -64,35 +71,73 @@ refreshes; these credentials do not.`,
 			if err := json.Unmarshal(body, &out); err != nil || out.AccessKeyID == "" {
 				return errors.New("the daemon's answer is not credential_process JSON")
 			}
-			env := execEnv(os.Environ(), out, name, a.profileRegion(name))
-			cmd := exec.Command(command[0], command[1:]...)
-			cmd.Env = env
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
-			// ^C goes to the command (same process group); credbroker waits
-			// for it and ends with its status.
-			signal.Ignore(os.Interrupt, syscall.SIGQUIT)
-			err = cmd.Run()
-			var exit *exec.ExitError
-			switch {
-			case errors.As(err, &exit):
-				return exitStatus(exit.ExitCode())
-			case err != nil:
-				return fmt.Errorf("run %s: %w", command[0], err)
-			}
-			return nil
+			return a.runCommand(command, execEnv(os.Environ(), out, name, a.profileRegion(name)))
 		},
 	}
 	c.Flags().BoolVar(&nest, "nest", false, "run inside another credbroker exec")
+	c.Flags().BoolVar(&server, "server", false, "give CMD a credentials endpoint that refreshes instead of keys")
 	c.Flags().SetInterspersed(false) // flags after PROFILE belong to CMD
 	return c
+}
+
+// runCommand runs command with env and ends with its exit status.
+func (a *app) runCommand(command, env []string) error {
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
+	// ^C goes to the command (same process group); credbroker waits
+	// for it and ends with its status.
+	signal.Ignore(os.Interrupt, syscall.SIGQUIT)
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exitStatus(exit.ExitCode())
+	case err != nil:
+		return fmt.Errorf("run %s: %w", command[0], err)
+	}
+	return nil
+}
+
+// execWithServer runs command with a container credentials endpoint for
+// profile, which stops when command ends.
+func (a *app) execWithServer(ctx context.Context, name string, command []string) error {
+	if _, err := a.firstCredentials(ctx, name); err != nil {
+		return err
+	}
+	e, endpointEnv, err := a.startECS(name, "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return a.runCommand(command, execServerEnv(os.Environ(), endpointEnv, name, a.profileRegion(name)))
+}
+
+// execServerEnv is env with the endpoint's variables (endpointEnv) in
+// place of any credentials the caller had: static keys and profiles win
+// over the container endpoint in every SDK's chain, and a relative URI or
+// a token file wins over the full URI and token.
+func execServerEnv(env, endpointEnv []string, profile, region string) []string {
+	return withoutCallerCredentials(env, region, append(endpointEnv, execMarker+"="+profile))
 }
 
 // execEnv is env with the credentials (and the region, when the profile
 // sets one) in place of any the caller had: no stale key of another
 // profile may stay beside them.
 func execEnv(env []string, out wire.ProcessOutput, profile, region string) []string {
+	return withoutCallerCredentials(env, region, []string{"AWS_ACCESS_KEY_ID=" + out.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + out.SecretAccessKey, "AWS_SESSION_TOKEN=" + out.SessionToken,
+		"AWS_CREDENTIAL_EXPIRATION=" + out.Expiration, execMarker + "=" + profile})
+}
+
+// withoutCallerCredentials is env without any credentials, profile or
+// credentials endpoint the caller had (nor the file keyring's
+// passphrase), then add, then the region when the profile sets one.
+func withoutCallerCredentials(env []string, region string, add []string) []string {
 	drop := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
 		"AWS_SECURITY_TOKEN": true, "AWS_CREDENTIAL_EXPIRATION": true, "AWS_PROFILE": true, "AWS_DEFAULT_PROFILE": true,
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": true, "AWS_CONTAINER_CREDENTIALS_FULL_URI": true,
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN": true, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": true,
 		execMarker: true, wire.PassphraseVar: true}
 	if region != "" {
 		drop["AWS_REGION"], drop["AWS_DEFAULT_REGION"] = true, true
@@ -103,8 +148,7 @@ func execEnv(env []string, out wire.ProcessOutput, profile, region string) []str
 			kept = append(kept, kv)
 		}
 	}
-	kept = append(kept, "AWS_ACCESS_KEY_ID="+out.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+out.SecretAccessKey,
-		"AWS_SESSION_TOKEN="+out.SessionToken, "AWS_CREDENTIAL_EXPIRATION="+out.Expiration, execMarker+"="+profile)
+	kept = append(kept, add...)
 	if region != "" {
 		kept = append(kept, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
 	}

@@ -112,6 +112,7 @@ $CREDBROKER_FILE_PASSPHRASE or asks for the passphrase on the terminal.`,
 	root.AddCommand(newAddCmd(a), newListCmd(a), newRemoveCmd(a), newTOTPCmd(a), newCredentialProcessCmd(a),
 		newDaemonCmd(a), newUnlockCmd(a), newStatusCmd(a))
 	root.AddCommand(newServiceCmd(a), newPolicyCmd(a), newSandboxCmd(a), newDemoCmd(a), newMFACmd(a), newExportCmd(a), newExecCmd(a))
+	root.AddCommand(newServeCmd(a))
 	root.AddCommand(newWhoamiCmd(a), newDecodeCmd(a), newClearCmd(a))
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "say on stderr what is called where: daemon socket, STS endpoint and action, chain steps (never a secret; or CREDBROKER_DEBUG=1)")
 	root.AddCommand(newRotateCmd(a), newLoginCmd(a))

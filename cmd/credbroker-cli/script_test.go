@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 		// shared config like any Go application and calls
 		// GetCallerIdentity, so credentials come through credential_process.
 		"go-sdk-identity": goSDKIdentity,
+		// go-sdk-creds is a Go SDK v2 program with no profile: its
+		// default chain finds the serve endpoints (serve_script_test.go).
+		"go-sdk-creds": goSDKCreds,
 	})
 }
 
@@ -126,6 +129,9 @@ func TestScripts(t *testing.T) {
 		cmds[name] = f
 	}
 	for name, f := range callerCmds {
+		cmds[name] = f
+	}
+	for name, f := range serveCmds {
 		cmds[name] = f
 	}
 	for name, f := range sandboxCmds {
