@@ -43,23 +43,13 @@ func (a *app) openInBrowser(ctx context.Context, signin string) error {
 	if err != nil {
 		return &rotateError{fmt.Sprintf("no %s to open the browser with", opener[0]), "print the URL instead: credbroker login PROFILE --stdout"}
 	}
-	nonce := make([]byte, 16)
-	if _, err := rand.Read(nonce); err != nil {
+	one, srv, err := serveOneTimeRedirect(signin)
+	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen on loopback for the browser: %w", err)
-	}
-	one := &oneTimeRedirect{path: "/" + hex.EncodeToString(nonce), target: signin, served: make(chan struct{})}
-	srv := &http.Server{Handler: one, ReadHeaderTimeout: 5 * time.Second,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, signinConnKey{}, c)
-		}}
-	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 
-	cmd := exec.Command(path, append(opener[1:], "http://"+l.Addr().String()+one.path)...)
+	cmd := exec.Command(path, append(opener[1:], one.url)...)
 	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", opener[0], err)
@@ -91,10 +81,32 @@ func (a *app) openInBrowser(ctx context.Context, signin string) error {
 	}
 }
 
+// serveOneTimeRedirect serves a oneTimeRedirect to signin on a loopback
+// port; close the server when done.
+func serveOneTimeRedirect(signin string) (*oneTimeRedirect, *http.Server, error) {
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on loopback for the browser: %w", err)
+	}
+	one := &oneTimeRedirect{path: "/" + hex.EncodeToString(nonce), target: signin, served: make(chan struct{})}
+	one.url = "http://" + l.Addr().String() + one.path
+	srv := &http.Server{Handler: one, ReadHeaderTimeout: 5 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, signinConnKey{}, c)
+		}}
+	go func() { _ = srv.Serve(l) }()
+	return one, srv, nil
+}
+
 // oneTimeRedirect answers its path once, with a redirect to target, and
 // only to a connection of this process's user where the OS tells.
 type oneTimeRedirect struct {
 	path, target string
+	url          string // where it is served
 	served       chan struct{}
 	once         sync.Mutex
 	done         bool
