@@ -132,9 +132,11 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 	snap := d.snap.Load()
 	// The same settings resolve apart for the daemon's own user and for
 	// others (whose endpoints are the daemon's): never one from the other.
-	key := "other|" + q.Encode()
+	// The name is part of the key: requests with a body (mfa, clear) name
+	// their profile there, not in the query.
+	key := "other|" + name + "|" + q.Encode()
 	if pi.peer.UID == d.opts.Owner {
-		key = "owner|" + q.Encode()
+		key = "owner|" + name + "|" + q.Encode()
 	}
 	d.callers.mu.Lock()
 	defer d.callers.mu.Unlock()
