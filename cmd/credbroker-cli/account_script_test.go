@@ -51,8 +51,9 @@ var accountCmds = map[string]func(*testscript.TestScript, bool, []string){
 }
 
 // userPolicy lets an IAM user look after its own keys and MFA devices, as
-// the IAM User Guide's self-service example policies do.
-const userPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*AccessKey*","iam:*MFADevice*"],"Resource":"*"}]}`
+// the IAM User Guide's self-service example policies do, and make
+// sessions.
+const userPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*AccessKey*","iam:*MFADevice*","sts:GetSessionToken"],"Resource":"*"}]}`
 
 // iam-auth-user NAME: a moto that checks keys, signatures and IAM policies
 // (after the three actions made here) answers behind the proxy from now

@@ -160,7 +160,11 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 		fmt.Fprintf(a.stdout, "Profile %s already names it (mfa_serial).\n", name)
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "Put this line in [profile %s] of %s:\n", name, a.configPath())
+	where := a.configPath()
+	if p := cfg.Profiles[name]; p != nil && p.File != "" {
+		where = p.File // the file that defines the profile (maybe ~/.aws/config)
+	}
+	fmt.Fprintf(a.stdout, "Put this line in [profile %s] of %s:\n", name, where)
 	fmt.Fprintf(a.stdout, "mfa_serial = %s\n", serial)
 	return nil
 }
