@@ -116,8 +116,9 @@ type Daemon struct {
 	callers *callers
 	// denials caps the audit records of refusals per uid, rate the
 	// requests per uid (see limits.go).
-	denials *uidBudget
-	rate    *requestRate
+	denials  *uidBudget
+	rate     *requestRate
+	logLimit *uidLogHandler
 	// stop ends Serve (POST /v1/stop); set by Serve.
 	stop atomic.Pointer[context.CancelFunc]
 }
@@ -131,7 +132,8 @@ func New(opts Options) (*Daemon, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	d.log = slog.New(newUIDLogHandler(d.log.Handler(), maxLogLinesPerMinute))
+	d.logLimit = newUIDLogHandler(d.log.Handler(), maxLogLinesPerMinute)
+	d.log = slog.New(d.logLimit)
 	d.denials = d.newDenials()
 	d.rate = newRequestRate(perUIDRequestRate, perUIDRequestBurst)
 	if d.jitter == nil {
@@ -202,6 +204,10 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
+	// What the per-uid limits left out in the last minute is said now,
+	// not lost with the timers.
+	d.denials.flushAll()
+	d.logLimit.budget.flushAll()
 	d.log.Info("stopped", "requests", d.reqs.Load())
 	return err
 }

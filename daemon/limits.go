@@ -211,3 +211,28 @@ func writeThrottled(w http.ResponseWriter, te *throttledError) {
 	w.Header().Set("Retry-After", strconv.Itoa(int((te.wait+time.Second-1)/time.Second)))
 	writeError(w, broker.ClassOf(te).HTTPStatus, throttledBody(te))
 }
+
+// flushAll says what every window left out so far, ending them: the
+// daemon is stopping, and a summary due at the end of the minute would be
+// lost.
+func (b *uidBudget) flushAll() {
+	type due struct {
+		uid uint32
+		n   int
+	}
+	var dues []due
+	b.mu.Lock()
+	for uid, w := range b.uids {
+		if w.flush != nil {
+			w.flush.Stop()
+		}
+		if w.suppressed > 0 {
+			dues = append(dues, due{uid, w.suppressed})
+		}
+		delete(b.uids, uid)
+	}
+	b.mu.Unlock()
+	for _, d := range dues {
+		b.summary(d.uid, d.n)
+	}
+}

@@ -224,3 +224,23 @@ func TestLogLinesCappedPerUID(t *testing.T) {
 		}
 	})
 }
+
+// TestBudgetFlushAll: a daemon that stops says what its limits left out
+// in the minute so far, once.
+func TestBudgetFlushAll(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var said []string
+		b := &uidBudget{perMinute: 2, summary: func(uid uint32, n int) { said = append(said, strconv.Itoa(int(uid))+":"+strconv.Itoa(n)) }}
+		for range 5 {
+			b.admit(7)
+		}
+		b.admit(8)
+		b.flushAll()
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		if strings.Join(said, ",") != "7:3" {
+			t.Fatalf("summaries %q, want 7:3 once", said)
+		}
+	})
+}
