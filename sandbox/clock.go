@@ -19,7 +19,8 @@ import (
 //   - Advance: that much time passes for the sandbox and its clients
 //     alike: sessions age and expire, while the signatures and MFA codes
 //     the clients make on their own clocks, which a test cannot move, are
-//     read as made that much later.
+//     read as made that much later, and the Expiration of what it issues
+//     is told on those clocks.
 //
 // A Clock is safe for concurrent use; the zero Clock is the real time.
 type Clock struct {

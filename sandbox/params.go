@@ -134,6 +134,7 @@ func (c *call) issue(cl *sessionClaims, d time.Duration) (credentialsXML, *apiEr
 		AccessKeyID:     id,
 		SecretAccessKey: temporarySecret(c.sn.st.SealKey, id),
 		SessionToken:    token,
-		Expiration:      awsTime(now.Add(d)),
+		// On the clients' clocks (see Server.Advanced), as they read it.
+		Expiration: awsTime(now.Add(d).Add(c.clientNow.Sub(c.now))),
 	}, nil
 }

@@ -27,7 +27,8 @@ type Server struct {
 	// Advanced, when set, is how far the clock was moved forward for the
 	// sandbox and its clients alike (see Clock): Now includes it, so
 	// sessions age and expire, while X-Amz-Date and MFA codes, made on
-	// the clients' own clocks, are read as made that much later.
+	// the clients' own clocks, are read as made that much later, and the
+	// Expiration of new credentials is told on the clients' clocks.
 	Advanced func() time.Duration
 	// ClockSkew is how far X-Amz-Date may be from Now: 5 minutes, as
 	// Signature Version 4 states, when zero.

@@ -134,9 +134,6 @@ func TestScripts(t *testing.T) {
 	for name, f := range serveCmds {
 		cmds[name] = f
 	}
-	for name, f := range sandboxCmds {
-		cmds[name] = f
-	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -146,55 +143,62 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Defer(proxy.Close)
-			env.Values[proxyKey] = proxy
-			// Each script's file keyring has a passphrase of its own, so
-			// that a scan for it never finds another script's processes.
-			pass := make([]byte, 15)
-			if _, err := rand.Read(pass); err != nil {
-				return err
-			}
-			passphrase := "cb-" + base32.StdEncoding.EncodeToString(pass)
-			env.Values[stateKey] = &scriptState{values: map[string]string{}, passphrase: passphrase}
-			// A short folder for the daemon's socket (a socket path has at
-			// most 103 bytes; $WORK is longer).
-			sockDir, err := os.MkdirTemp("", "cb")
-			if err != nil {
-				return err
-			}
-			socket := filepath.Join(sockDir, "broker.sock")
-			env.Setenv("CREDBROKER_SOCKET", socket)
-			env.Defer(func() {
-				stopDaemon(socket)
-				os.RemoveAll(sockDir)
-			})
-			home := filepath.Join(env.WorkDir, "home")
-			if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
-				return err
-			}
-			for _, kv := range [][2]string{
-				{"HOME", home},
-				{"STS", proxy.URL},
-				{"MOTO", moto.URL},
-				{"AWS_ENDPOINT_URL_STS", proxy.URL},
-				{"AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config")},
-				{"AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials")},
-				{"AWS_DEFAULT_REGION", "us-east-1"},
-				{"AWS_REGION", "us-east-1"},
-				{"AWS_EC2_METADATA_DISABLED", "true"},
-				{"AWS_PAGER", ""},
-				{"CREDBROKER_CONFIG", filepath.Join(env.WorkDir, "credbroker.conf")},
-				{"CREDBROKER_KEYRING", "file"},
-				{"CREDBROKER_FILE_DIR", filepath.Join(env.WorkDir, "keyring")},
-				{"CREDBROKER_FILE_PASSPHRASE", passphrase},
-				{"PYENV_VERSION", os.Getenv("PYENV_VERSION")},
-				{"PYENV_ROOT", os.Getenv("PYENV_ROOT")},
-			} {
-				env.Setenv(kv[0], kv[1])
-			}
-			return nil
+			env.Setenv("MOTO", moto.URL)
+			return setupScript(env, proxy)
 		},
 		Cmds: cmds,
 	})
+}
+
+// setupScript gives a script its own home, config, file keyring (with a
+// passphrase of its own), daemon socket and STS peer behind proxy ($STS
+// and AWS_ENDPOINT_URL_STS); the daemon is stopped at the end.
+func setupScript(env *testscript.Env, proxy *stspeer.Proxy) error {
+	env.Values[proxyKey] = proxy
+	// Each script's file keyring has a passphrase of its own, so
+	// that a scan for it never finds another script's processes.
+	pass := make([]byte, 15)
+	if _, err := rand.Read(pass); err != nil {
+		return err
+	}
+	passphrase := "cb-" + base32.StdEncoding.EncodeToString(pass)
+	env.Values[stateKey] = &scriptState{values: map[string]string{}, passphrase: passphrase}
+	// A short folder for the daemon's socket (a socket path has at
+	// most 103 bytes; $WORK is longer).
+	sockDir, err := os.MkdirTemp("", "cb")
+	if err != nil {
+		return err
+	}
+	socket := filepath.Join(sockDir, "broker.sock")
+	env.Setenv("CREDBROKER_SOCKET", socket)
+	env.Defer(func() {
+		stopDaemon(socket)
+		os.RemoveAll(sockDir)
+	})
+	home := filepath.Join(env.WorkDir, "home")
+	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
+		return err
+	}
+	for _, kv := range [][2]string{
+		{"HOME", home},
+		{"STS", proxy.URL},
+		{"AWS_ENDPOINT_URL_STS", proxy.URL},
+		{"AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config")},
+		{"AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials")},
+		{"AWS_DEFAULT_REGION", "us-east-1"},
+		{"AWS_REGION", "us-east-1"},
+		{"AWS_EC2_METADATA_DISABLED", "true"},
+		{"AWS_PAGER", ""},
+		{"CREDBROKER_CONFIG", filepath.Join(env.WorkDir, "credbroker.conf")},
+		{"CREDBROKER_KEYRING", "file"},
+		{"CREDBROKER_FILE_DIR", filepath.Join(env.WorkDir, "keyring")},
+		{"CREDBROKER_FILE_PASSPHRASE", passphrase},
+		{"PYENV_VERSION", os.Getenv("PYENV_VERSION")},
+		{"PYENV_ROOT", os.Getenv("PYENV_ROOT")},
+	} {
+		env.Setenv(kv[0], kv[1])
+	}
+	return nil
 }
 
 // stopDaemon stops the daemon serving socket, if any: SIGTERM, then
