@@ -32,7 +32,9 @@ func WithWaits(ctx context.Context, report func(Wait)) context.Context {
 	return context.WithValue(ctx, waitsKey{}, report)
 }
 
-func reportWait(ctx context.Context, w Wait) {
+// ReportWait tells whoever waits on the fetch of ctx (WithWaits) what it
+// waits for: the broker's own waits, and a CodeSource's.
+func ReportWait(ctx context.Context, w Wait) {
 	if report, ok := ctx.Value(waitsKey{}).(func(Wait)); ok {
 		report(w)
 	}
@@ -53,7 +55,7 @@ func sleepForStep(ctx context.Context, d time.Duration) error {
 	if device == "" {
 		device = "the MFA device"
 	}
-	reportWait(ctx, Wait{What: "the next MFA code of " + device + " (AWS refuses a code used twice)", Until: time.Now().Add(d)})
+	ReportWait(ctx, Wait{What: "the next MFA code of " + device + " (AWS refuses a code used twice)", Until: time.Now().Add(d)})
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -130,11 +132,14 @@ func (r fittedRetryer) RetryDelay(attempt int, opErr error) (time.Duration, erro
 	if err != nil {
 		return d, err
 	}
+	// The SDK's jitter may make it nothing at all; at once would most
+	// likely meet the same trouble.
+	d = max(d, stsMinBackoff)
 	if time.Now().Add(d + stsAnswerTimeout).After(r.f.deadline) {
 		return 0, opErr
 	}
 	r.f.attempts++
-	reportWait(r.f.ctx, Wait{What: fmt.Sprintf("a retry against STS at %s (attempt %d: %s)", r.f.endpoint, attempt, attemptReason(opErr)),
+	ReportWait(r.f.ctx, Wait{What: fmt.Sprintf("a retry against STS at %s (attempt %d: %s)", r.f.endpoint, attempt, attemptReason(opErr)),
 		Until: time.Now().Add(d)})
 	return d, nil
 }

@@ -36,6 +36,7 @@ const (
 	stsDialTimeout   = 2 * time.Second
 	stsAnswerTimeout = 3 * time.Second
 	stsMaxAttempts   = 3
+	stsMinBackoff    = 250 * time.Millisecond
 	stsMaxBackoff    = time.Second
 )
 

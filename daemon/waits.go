@@ -66,13 +66,14 @@ type notesKey struct{}
 func withNotes(ctx context.Context, w http.ResponseWriter) context.Context {
 	n := 0
 	note := func(wt broker.Wait) {
-		if n >= wire.MaxWaitNotes {
-			return
+		left := time.Until(wt.Until)
+		if n >= wire.MaxWaitNotes || left <= 0 {
+			return // a wait that is over is not news
 		}
 		n++
 		h := w.Header()
 		h.Set(wire.HeaderWaitFor, wt.What)
-		h.Set(wire.HeaderWaitSeconds, wire.FormatWaitSeconds(time.Until(wt.Until)))
+		h.Set(wire.HeaderWaitSeconds, wire.FormatWaitSeconds(left))
 		w.WriteHeader(wire.StatusWaiting)
 		// An interim answer's headers stay in the map: not in the final one.
 		h.Del(wire.HeaderWaitFor)

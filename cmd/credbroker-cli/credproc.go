@@ -70,9 +70,12 @@ func cobraNoArgs(c *cobra.Command, args []string) error {
 // one (if prompt and there is a terminal).
 func (a *app) fetch(ctx context.Context, name string, prompt bool) ([]byte, error) {
 	a.traceChain(name)
-	stop := wire.SayAfter(wire.SlowAfter, a.stderr, "credbroker: waiting for credentials for profile "+name+" (the daemon is starting or asking STS)...")
-	c, body, err := a.ask(ctx, name)
+	// Past a second, one line says what the daemon waits for (the next
+	// MFA time step, a retry against STS), or that it is at work.
+	onWait, stop := wire.SayWaits(wire.SlowAfter, a.stderr, "credbroker: waiting for credentials for profile "+name+" (the daemon is starting or asking STS)...")
+	c, body, err := a.askHearing(ctx, name, onWait)
 	stop()
+	c.OnWait = nil
 	if a.passphraseWanted(err) {
 		if err = a.givePassphrase(ctx, c, prompt); err == nil {
 			body, err = c.Credentials(ctx, name)
@@ -131,7 +134,13 @@ func (a *app) givePassphrase(ctx context.Context, c *wire.Client, prompt bool) e
 // ask asks the daemon for profile's credentials, starting one first when
 // none answers (and starting on demand is allowed).
 func (a *app) ask(ctx context.Context, name string) (*wire.Client, []byte, error) {
+	return a.askHearing(ctx, name, nil)
+}
+
+// askHearing is ask, telling onWait what the daemon says it waits for.
+func (a *app) askHearing(ctx context.Context, name string, onWait func(string, time.Duration)) (*wire.Client, []byte, error) {
 	c, autostart := a.client()
+	c.OnWait = onWait
 	body, err := c.Credentials(ctx, name)
 	if errors.Is(err, wire.ErrNoDaemon) && autostart {
 		if err = c.EnsureDaemon(ctx, a.startDaemon, a.daemonLog()); err == nil {

@@ -44,7 +44,9 @@ var daemonCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	},
 }
 
-// sts-mode [fault=none|503|throttle] [lifetime=DURATION] [delay=DURATION]
+// sts-mode [fault=none|503|throttle|silent] [lifetime=DURATION] [delay=DURATION]
+// [date=OFFSET]: silent takes requests and never answers; date moves the
+// Date header of STS's answers (a peer whose clock is that far off).
 func cmdSTSMode(ts *testscript.TestScript, neg bool, args []string) {
 	p := proxyOf(ts)
 	for _, a := range args {
@@ -55,18 +57,21 @@ func cmdSTSMode(ts *testscript.TestScript, neg bool, args []string) {
 				v = ""
 			}
 			p.SetMode(func(m *stspeer.Mode) { m.Fault = v })
-		case "lifetime", "delay":
+		case "lifetime", "delay", "date":
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				ts.Fatalf("sts-mode %s: %v", a, err)
 			}
-			if k == "lifetime" {
+			switch k {
+			case "lifetime":
 				p.SetMode(func(m *stspeer.Mode) { m.Lifetime = d })
-			} else {
+			case "delay":
 				p.SetMode(func(m *stspeer.Mode) { m.Delay = d })
+			default:
+				p.SetMode(func(m *stspeer.Mode) { m.DateOffset = d })
 			}
 		default:
-			ts.Fatalf("usage: sts-mode [fault=none|503|throttle] [lifetime=D] [delay=D]")
+			ts.Fatalf("usage: sts-mode [fault=none|503|throttle|silent] [lifetime=D] [delay=D] [date=OFFSET]")
 		}
 	}
 }

@@ -153,8 +153,12 @@ type Mode struct {
 	// would, and forwards the rest.
 	RootIdentity bool
 	// Fault, when set, is what STS answers instead of forwarding: "503"
-	// (ServiceUnavailable) or "throttle" (HTTP 400 Throttling).
+	// (ServiceUnavailable) or "throttle" (HTTP 400 Throttling); "silent"
+	// takes the request and never answers (until the caller gives up).
 	Fault string
+	// DateOffset moves the Date header of every answer: a peer whose
+	// clock is that far from this machine's.
+	DateOffset time.Duration
 	// Lifetime, when set, rewrites the Expiration of issued credentials
 	// to now+Lifetime, so that expiry can be watched in seconds.
 	Lifetime time.Duration
@@ -199,7 +203,13 @@ func StartProxy(target string) (*Proxy, error) {
 		mode := p.mode
 		p.mu.Unlock()
 		switch {
+		case mode.Fault == "silent":
+			<-r.Context().Done()
+			return
 		case mode.Fault != "":
+			if mode.DateOffset != 0 {
+				w.Header().Set("Date", time.Now().Add(mode.DateOffset).UTC().Format(http.TimeFormat))
+			}
 			fault(w, mode.Fault)
 			return
 		case mode.RootIdentity && action == "GetCallerIdentity":
@@ -242,6 +252,9 @@ func (p *Proxy) inspect(resp *http.Response) error {
 		body = expirationInAnswer.ReplaceAll(body, []byte("<Expiration>"+exp+"</Expiration>"))
 		resp.Header.Del("Content-Length")
 		resp.ContentLength = int64(len(body))
+	}
+	if mode.DateOffset != 0 {
+		resp.Header.Set("Date", time.Now().Add(mode.DateOffset).UTC().Format(http.TimeFormat))
 	}
 	time.Sleep(mode.Delay)
 	resp.Body = io.NopCloser(bytes.NewReader(body))

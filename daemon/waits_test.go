@@ -1,0 +1,112 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/profile"
+	"github.com/credbroker/credbroker/wire"
+)
+
+// waitingCodes makes a code only once released, saying first that it
+// waits for the device's next time step (as the broker's generator does
+// when the current step's code was used).
+type waitingCodes struct {
+	release chan struct{}
+	wait    time.Duration
+}
+
+func (c *waitingCodes) Code(ctx context.Context, chain *profile.RoleChain) (string, error) {
+	broker.ReportWait(ctx, broker.Wait{What: "the next MFA code of " + chain.MFASerial, Until: time.Now().Add(c.wait)})
+	select {
+	case <-c.release:
+		return "123456", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func (c *waitingCodes) Unattended(*profile.RoleChain) bool { return true }
+
+// heard collects what a client was told it waits for.
+type heard struct {
+	mu    sync.Mutex
+	lines []string
+	first chan struct{}
+}
+
+func newHeard() *heard { return &heard{first: make(chan struct{})} }
+
+func (h *heard) onWait(what string, wait time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines = append(h.lines, wire.WaitLine(what, wait))
+	if len(h.lines) == 1 {
+		close(h.first)
+	}
+}
+
+func (h *heard) got() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.lines...)
+}
+
+// TestDaemonSaysWhatItWaitsFor: callers of a refresh that waits for the
+// next MFA time step hear it, with the device and how long, before their
+// answer: the one that started it as the wait begins, one that comes
+// later at once; the answer itself is the usual credential_process JSON.
+func TestDaemonSaysWhatItWaitsFor(t *testing.T) {
+	t.Parallel()
+	codes := &waitingCodes{release: make(chan struct{}), wait: 17 * time.Second}
+	h := newDaemonHarness(t, "", func(s *setup) { s.owner, s.codes = uint32(os.Getuid()), codes })
+	socket := serveOnSocket(t, h)
+	const want = "credbroker: waiting 17 s for the next MFA code of arn:aws:iam::123456789012:mfa/alice"
+
+	type answer struct {
+		body []byte
+		err  error
+	}
+	ask := func(ears *heard) <-chan answer {
+		c := wire.NewClient(socket)
+		c.OnWait = ears.onWait
+		ch := make(chan answer, 1)
+		go func() {
+			body, err := c.Credentials(context.Background(), "prod")
+			ch <- answer{body, err}
+		}()
+		return ch
+	}
+	first, late := newHeard(), newHeard()
+	a1 := ask(first)
+	await(t, first.first, "the first caller to hear of the wait") // as the refresh begins it
+	a2 := ask(late)
+	await(t, late.first, "a caller that came during the wait to hear of it")
+	close(codes.release)
+	for _, a := range []answer{<-a1, <-a2} {
+		if a.err != nil || !strings.HasPrefix(string(a.body), `{"Version":1,`) {
+			t.Fatalf("answer %q, %v", a.body, a.err)
+		}
+	}
+	for name, ears := range map[string]*heard{"first": first, "late": late} {
+		got := ears.got()
+		if len(got) != 1 || (got[0] != want && got[0] != strings.Replace(want, "17 s", "16 s", 1)) {
+			t.Errorf("%s caller heard %q, want %q", name, got, want)
+		}
+	}
+}
+
+// await fails the test if ch is not closed within 10 s.
+func await(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waited 10 s for %s", what)
+	}
+}
