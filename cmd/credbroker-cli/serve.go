@@ -47,9 +47,12 @@ is answered from the daemon's cache (no STS call per request), only to
 programs of the user who started the server: a request from another local
 user is refused (on Linux; elsewhere serve imds does not start, and serve ecs
 relies on its token alone). The server runs until interrupted.`,
-		Args: cobraNoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError{c, "serve needs a kind of endpoint: ecs or imds"}
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{c, fmt.Sprintf("no endpoint kind %q: serve ecs or serve imds", args[0])}
+			}
+			return usageError{c, "serve needs a kind of endpoint: serve ecs or serve imds"}
 		},
 	}
 	c.AddCommand(newServeECSCmd(a), newServeIMDSCmd(a))
@@ -258,6 +261,29 @@ func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"Code": code, "Message": msg})
+}
+
+// quietRepeats passes a warning on unless it is the one said last, less
+// than a minute ago: an SDK that retries in a loop must not flood the
+// terminal with the same line.
+func quietRepeats(warn func(string), now func() time.Time) func(string) {
+	var (
+		mu   sync.Mutex
+		last string
+		at   time.Time
+	)
+	return func(msg string) {
+		mu.Lock()
+		t := now()
+		repeat := msg == last && t.Sub(at) < time.Minute
+		if !repeat {
+			last, at = msg, t
+		}
+		mu.Unlock()
+		if !repeat {
+			warn(msg)
+		}
+	}
 }
 
 // credentialsError is what a request is told when the daemon could not

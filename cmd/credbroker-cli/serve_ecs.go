@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -69,7 +70,7 @@ func (a *app) startECS(profile, listen string) (*endpoint, []string, error) {
 	if gate.peerUID == nil {
 		a.warn("this OS does not tell who owns a loopback connection: the token alone guards the endpoint")
 	}
-	e := startEndpoint(ln, &ecsHandler{token: []byte(token), creds: a.daemonSource(profile), warn: a.warn}, gate, a.stderr)
+	e := startEndpoint(ln, &ecsHandler{token: []byte(token), creds: a.daemonSource(profile), warn: quietRepeats(a.warn, time.Now)}, gate, a.stderr)
 	return e, []string{
 		"AWS_CONTAINER_CREDENTIALS_FULL_URI=" + e.baseURL() + ecsPath,
 		"AWS_CONTAINER_AUTHORIZATION_TOKEN=" + token,

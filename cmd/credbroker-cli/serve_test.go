@@ -270,6 +270,23 @@ func TestIMDSTokenBound(t *testing.T) {
 	}
 }
 
+func TestQuietRepeats(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var said []string
+	warn := quietRepeats(func(s string) { said = append(said, s) }, func() time.Time { return now })
+	for _, step := range []struct {
+		after time.Duration
+		msg   string
+	}{{0, "a"}, {time.Second, "a"}, {time.Second, "b"}, {time.Second, "a"}, {30 * time.Second, "a"}, {time.Minute, "a"}} {
+		now = now.Add(step.after)
+		warn(step.msg)
+	}
+	if want := []string{"a", "b", "a", "a"}; !slices.Equal(said, want) {
+		t.Fatalf("said %q, want %q", said, want)
+	}
+}
+
 func TestLoopbackOnly(t *testing.T) {
 	t.Parallel()
 	for addr, ok := range map[string]bool{
