@@ -164,7 +164,7 @@ func (a *app) unlockAtStart(keys *keystore.Store) error {
 }
 
 func newUnlockCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "unlock [PROFILE]",
 		Short: "Give the daemon the keyring's passphrase, or an MFA code for PROFILE (asked on the terminal)",
 		Long: `Without PROFILE: give the daemon the file keyring's passphrase, asked on the
@@ -172,10 +172,12 @@ terminal without echo. A daemon started on demand gets the passphrase only
 this way (or from CREDBROKER_FILE_PASSPHRASE of the credential_process call
 that started it), never through its environment or command line.
 
-With PROFILE: the same if the keyring is locked, then ask for an MFA code and
-give it to the daemon, which opens an MFA session with it (GetSessionToken)
-and serves PROFILE, and every profile that shares the session, until the
-session runs out. Needed only when no TOTP seed is stored and
+With PROFILE: the same if the keyring is locked, then ask for an MFA code (or
+take --mfa-code, or run the profile's mfa_process) and give it to the daemon,
+which opens an MFA session with it (GetSessionToken) and serves PROFILE, and
+every profile that shares the session, until the session runs out (a role
+profile with mfa_serial and duration_seconds over 3600 spends the code on its
+own AssumeRole instead). Needed only when no TOTP seed is stored and
 credential-process runs without a terminal (an IDE, a background job).`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -210,6 +212,8 @@ credential-process runs without a terminal (an IDE, a background job).`,
 			return nil
 		},
 	}
+	addMFACodeFlag(c, a)
+	return c
 }
 
 // unlockKeyring gives a running (or newly started) daemon the file

@@ -76,6 +76,7 @@ credentials in the environment do not refresh.`,
 	}
 	c.Flags().BoolVar(&nest, "nest", false, "run inside another credbroker exec")
 	c.Flags().BoolVar(&server, "server", false, "give CMD a credentials endpoint that refreshes instead of keys")
+	addMFACodeFlag(c, a)
 	c.Flags().SetInterspersed(false) // flags after PROFILE belong to CMD
 	return c
 }

@@ -47,6 +47,7 @@ They are secrets until they expire: print them only where you mean to.`,
 		},
 	}
 	c.Flags().StringVar(&format, "format", "env", "env, json, ini or powershell")
+	addMFACodeFlag(c, a)
 	return c
 }
 

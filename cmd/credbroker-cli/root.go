@@ -39,6 +39,9 @@ type app struct {
 	daemonKeys bool
 	// debug is --debug: say on stderr what is called where (see debugf).
 	debug bool
+	// givenMFACode is --mfa-code: handed to the daemon once, when it asks
+	// for a code, then forgotten (see mfaCode).
+	givenMFACode string
 }
 
 // codes is what asks a human for MFA codes: one mfa.TTYPrompter per
