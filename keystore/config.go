@@ -57,6 +57,17 @@ type Config struct {
 	// default, ~/.password-store). keyring sets PASSWORD_STORE_DIR for
 	// every pass it runs to this, so it must be read here.
 	PassDir string
+	// CallTimeout bounds each call into the keyring; 0 means
+	// DefaultCallTimeout. An interactive command may allow longer: a
+	// keyring may be waiting for its owner to answer a prompt (an unlock
+	// dialog, gpg's pinentry, a keychain "allow" dialog).
+	CallTimeout time.Duration
+	// Wait, when set, is called as each call into the keyring starts; the
+	// func it returns, when the caller stops waiting. A command uses it to
+	// say on its terminal what it waits for when that takes a while.
+	// Asking for the file passphrase (Passphrase) is done before, never
+	// while the call's time runs.
+	Wait func(backend string) (stop func())
 }
 
 // ConfigFromEnv reads CREDBROKER_KEYRING, CREDBROKER_FILE_DIR,
@@ -117,7 +128,18 @@ const probeKey = "credbroker-probe"
 // Open opens the backend cfg names, or the default one when cfg.Backend is
 // "".
 func Open(cfg Config) (*Store, error) {
-	cfg = cfg.withDefaults()
+	s, err := open(cfg.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	if cfg.CallTimeout > 0 {
+		s.timeout = cfg.CallTimeout
+	}
+	s.wait = cfg.Wait
+	return s, nil
+}
+
+func open(cfg Config) (*Store, error) {
 	switch cfg.Backend {
 	case "":
 		return openDefault(cfg)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -47,11 +48,9 @@ type fileBackend struct {
 	// keyring made before them (items under the raw passphrase) or one
 	// with no passphrase chosen yet.
 	params *kdfParams
-	// key is the stretched passphrase for keyParams and the passphrase of
-	// generation keyGen.
-	key       string
-	keyParams *kdfParams
-	keyGen    uint64
+	// key is the stretched passphrase, also made before a call starts
+	// (Store.stretchFirst): Argon2id is work, not a keyring that hangs.
+	key stretchedKey
 	// lock is the folder's lock while an operation runs.
 	lock *dirLock
 
@@ -147,11 +146,27 @@ func (fb *fileBackend) password(prompt string) (string, error) {
 	if err != nil || fb.params == nil {
 		return pass, err
 	}
-	gen := fb.pass.generation()
-	if fb.key == "" || fb.keyParams != fb.params || fb.keyGen != gen {
-		fb.key, fb.keyParams, fb.keyGen = fb.params.derive(pass), fb.params, gen
+	// pass and its generation read together: get may have just asked.
+	pass, gen, _ := fb.pass.current()
+	return fb.key.get(fb.params, pass, gen), nil
+}
+
+// stretchedKey is the stretched passphrase for one set of parameters and
+// one passphrase (by its generation).
+type stretchedKey struct {
+	mu     sync.Mutex
+	params *kdfParams
+	gen    uint64
+	key    string
+}
+
+func (k *stretchedKey) get(p *kdfParams, pass string, gen uint64) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.key == "" || !p.same(k.params) || k.gen != gen {
+		k.key, k.params, k.gen = p.derive(pass), p, gen
 	}
-	return fb.key, nil
+	return k.key
 }
 
 // reopen gives the Store a keyring that asks for the password afresh.

@@ -125,3 +125,42 @@ func TestUnlockHasLongerDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestFilePassphrasePromptNotTimed: a human who takes longer than the
+// call timeout to type the file keyring's passphrase is not told the
+// keyring is not answering: the prompt comes before the call's time runs.
+// Config.Wait hears each call start and end; Config.CallTimeout is used.
+func TestFilePassphrasePromptNotTimed(t *testing.T) {
+	dir := t.TempDir()
+	if err := openFileStore(t, dir, testPassphrase).Put(KindSession, "prod", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		var started, stopped atomic.Int32
+		s, err := Open(Config{Backend: "file", FileDir: dir, CallTimeout: 3 * time.Second,
+			Passphrase: func(string) (string, error) {
+				time.Sleep(time.Minute) // typing
+				return testPassphrase, nil
+			},
+			Wait: func(backend string) func() {
+				if backend != "file" {
+					t.Errorf("Wait(%q)", backend)
+				}
+				started.Add(1)
+				return func() { stopped.Add(1) }
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.timeout != 3*time.Second {
+			t.Fatalf("timeout = %s", s.timeout)
+		}
+		if got, err := s.Get(KindSession, "prod"); err != nil || string(got) != "x" {
+			t.Fatalf("Get after a slow prompt: %q, %v", got, err)
+		}
+		if started.Load() != 1 || stopped.Load() != 1 {
+			t.Fatalf("Wait: %d started, %d stopped; want 1 and 1", started.Load(), stopped.Load())
+		}
+	})
+}

@@ -97,7 +97,8 @@ func checkItem(kind Kind, name string) error {
 // longer than the call timeout (see ErrNotAnswering).
 type Store struct {
 	gate    gate
-	timeout time.Duration // per call; DefaultCallTimeout unless a test sets it
+	timeout time.Duration // per call (Config.CallTimeout)
+	wait    func(backend string) (stop func())
 	backend string
 
 	// Touched only by the call holding the gate.
@@ -111,7 +112,59 @@ func newStore(ring keyring.Keyring, backend string, file *fileBackend) *Store {
 
 // call runs fn as the one call into the backend, within the call timeout.
 func (s *Store) call(fn func() error) error {
-	return s.gate.do(s.backend, s.timeout, fn)
+	return s.callWithin(s.timeout, fn)
+}
+
+func (s *Store) callWithin(timeout time.Duration, fn func() error) error {
+	if s.wait != nil {
+		defer s.wait(s.backend)()
+	}
+	return s.gate.do(s.backend, timeout, fn)
+}
+
+// askFirst asks for the file keyring's passphrase, when nobody gave it,
+// before a call that needs it starts: a human typing it is not a keyring
+// that stopped answering. A read of an absent item (key) needs none, as
+// before. A failure is left for the call to report.
+func (s *Store) askFirst(key string) {
+	if s.file == nil || s.file.pass.ask == nil || s.file.pass.has() {
+		return
+	}
+	if key != "" {
+		// A keyring of its own: s.ring belongs to the call holding the
+		// gate. GetMetadata only looks at the file.
+		ring, err := openKeyringDir(s.file.dir, nil)
+		if err != nil {
+			return
+		}
+		if _, err := ring.GetMetadata(key); errors.Is(err, keyring.ErrKeyNotFound) {
+			return
+		}
+	}
+	_, _ = s.file.pass.get(fmt.Sprintf("Enter passphrase to unlock %q", s.file.dir))
+}
+
+// fileTimeout is the deadline of a call on the file backend that needs the
+// passphrase: before it starts, the key is stretched (Argon2id takes a
+// core for a while, longer on a busy machine: that is not a keyring that
+// stopped answering), and a keyring without parameters, which the call
+// may migrate, gets Unlock's deadline.
+func (s *Store) fileTimeout() time.Duration {
+	fb := s.file
+	if fb == nil {
+		return s.timeout
+	}
+	p, err := readParams(fb.dir)
+	if err != nil {
+		return s.timeout // the call reports it
+	}
+	if p == nil {
+		return max(s.timeout, unlockTimeout)
+	}
+	if pass, gen, ok := fb.pass.current(); ok {
+		fb.key.get(p, pass, gen)
+	}
+	return s.timeout
 }
 
 // New returns a Store over ring, for tests with keyring.NewArrayKeyring.
@@ -151,7 +204,8 @@ func (s *Store) Put(kind Kind, name string, data []byte) error {
 		// synchronised to other devices through iCloud.
 		KeychainNotSynchronizable: true,
 	}
-	err := s.call(func() error {
+	s.askFirst("")
+	err := s.callWithin(s.fileTimeout(), func() error {
 		return s.locked(false, func() error {
 			if s.file != nil {
 				return s.filePut(item)
@@ -172,7 +226,8 @@ func (s *Store) Get(kind Kind, name string) ([]byte, error) {
 		return nil, fmt.Errorf("get %s %q: %w", kind, name, err)
 	}
 	var data []byte
-	err := s.call(func() error {
+	s.askFirst(itemKey(kind, name))
+	err := s.callWithin(s.fileTimeout(), func() error {
 		return s.locked(true, func() error {
 			item, err := s.ring.Get(itemKey(kind, name))
 			if err != nil {
@@ -297,7 +352,7 @@ func (s *Store) Unlock(passphrase string) error {
 	if passphrase == "" {
 		return errors.New("refusing an empty passphrase for file keyring " + s.file.dir)
 	}
-	return s.gate.do(s.backend, max(s.timeout, unlockTimeout), func() error {
+	return s.callWithin(max(s.timeout, unlockTimeout), func() error {
 		if s.file.verified && s.file.pass.is(passphrase) {
 			return nil // a herd of clients gives the same passphrase
 		}

@@ -124,11 +124,11 @@ func (s *Store) migrate(p *kdfParams) error {
 	if err := os.Mkdir(mig, 0o700); err != nil {
 		return err
 	}
-	pass, err := fb.pass.get("")
-	if err != nil {
+	if _, err := fb.pass.get(""); err != nil {
 		return err
 	}
-	key := p.derive(pass)
+	pass, gen, _ := fb.pass.current()
+	key := fb.key.get(p, pass, gen)
 	stretched, err := openKeyringDir(mig, func(string) (string, error) { return key, nil })
 	if err != nil {
 		return err

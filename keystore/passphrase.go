@@ -69,11 +69,16 @@ func (p *passphraseSource) set(pass string) {
 	p.gen++
 }
 
-// generation changes whenever set replaces the passphrase.
-func (p *passphraseSource) generation() uint64 {
+// current returns the passphrase at hand ("" when none yet) and its
+// generation, which changes whenever set replaces it.
+func (p *passphraseSource) current() (string, uint64, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.gen
+	cur := p.got
+	if cur == "" {
+		cur = p.fixed
+	}
+	return cur, p.gen, cur != ""
 }
 
 // has reports whether a passphrase is at hand (given, or got once).
