@@ -82,7 +82,11 @@ func (a *app) fetch(ctx context.Context, name string, prompt bool) ([]byte, erro
 		}
 	}
 	if _, ok := codeWanted(err); ok && prompt {
-		return a.unlock(ctx, c, name, err)
+		body, err = a.unlock(ctx, c, name, err)
+	}
+	if err == nil && a.givenMFACode != "" {
+		a.givenMFACode = ""
+		a.warn("--mfa-code was not used: the daemon needed no MFA code for profile " + name)
 	}
 	return body, err
 }
@@ -165,10 +169,11 @@ func codeWanted(err error) (*wire.Error, bool) {
 	return de, de.Code.WantsCode()
 }
 
-// unlock asks for a code for the device named in the daemon's answer
-// (asked, an error that codeWanted accepts) and submits it. Without a
-// terminal the daemon's answer stands (its hint says to run credbroker
-// unlock).
+// unlock gets a code for the device named in the daemon's answer (asked,
+// an error that codeWanted accepts): --mfa-code, the profile's
+// mfa_process, or the terminal (see mfaCode); and submits it. Without
+// any of them the daemon's answer stands (its hint says to run
+// credbroker unlock).
 //
 // Many credential_process calls may hear the same answer at once: under a
 // lock shared by this user's clients (PromptLock), each asks the daemon
@@ -188,7 +193,7 @@ func (a *app) unlock(ctx context.Context, c *wire.Client, name string, asked err
 	if !ok {
 		return body, err
 	}
-	code, perr := a.codes().PromptCode(ctx, de.MFASerial)
+	code, perr := a.mfaCode(ctx, name, de.MFASerial)
 	if errors.Is(perr, mfa.ErrNoTerminal) {
 		return nil, err
 	}
