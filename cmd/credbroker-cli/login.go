@@ -144,7 +144,11 @@ func (a *app) signinURL(ctx context.Context, name string, duration time.Duration
 			return "", err
 		}
 	}
-	token, err := getSigninToken(ctx, federation, creds, sessDurn)
+	httpClient, err := broker.NewHTTPClient(chain.Endpoint.CABundle)
+	if err != nil {
+		return "", err
+	}
+	token, err := getSigninToken(ctx, httpClient, federation, creds, sessDurn)
 	if err != nil {
 		return "", err
 	}
@@ -294,9 +298,12 @@ func readPolicyFile(path, name string) (string, error) {
 }
 
 // getSigninToken trades temporary credentials for a sign-in token at the
-// federation endpoint. sessionDuration 0 leaves the console session as
+// federation endpoint, through client (the one of credbroker's AWS calls:
+// its timeouts, proxy settings and AWS_CA_BUNDLE). sessionDuration 0 leaves the console session as
 // long as the credentials (SessionDuration is for role sessions only).
-func getSigninToken(ctx context.Context, federation string, creds wire.ProcessOutput, sessionDuration time.Duration) (string, error) {
+func getSigninToken(ctx context.Context, client interface {
+	Do(*http.Request) (*http.Response, error)
+}, federation string, creds wire.ProcessOutput, sessionDuration time.Duration) (string, error) {
 	session, _ := json.Marshal(map[string]string{"sessionId": creds.AccessKeyID, "sessionKey": creds.SecretAccessKey, "sessionToken": creds.SessionToken})
 	q := url.Values{"Action": {"getSigninToken"}, "Session": {string(session)}}
 	if sessionDuration > 0 {
@@ -306,7 +313,6 @@ func getSigninToken(ctx context.Context, federation string, creds wire.ProcessOu
 	if err != nil {
 		return "", fmt.Errorf("federation endpoint %s: %w", federation, err)
 	}
-	client := &http.Client{Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
 		// *url.Error quotes the URL, which holds the credentials.
