@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -18,6 +19,20 @@ import (
 // cobra's own `credbroker completion bash|zsh|fish|powershell` prints the
 // script that asks `credbroker __complete` for these.
 func (a *app) completeProfiles(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			// cobra's shows its help, exit 0, for a shell it has no
+			// script for: say so, exit 1.
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return c.Help()
+				}
+				return usageError{c, fmt.Sprintf("no completion for shell %q: want bash, zsh, fish or powershell", args[0])}
+			}
+			c.Args = cobra.ArbitraryArgs
+		}
+	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if c.Flags().Lookup("profile") != nil {
@@ -49,17 +64,30 @@ func (a *app) completeProfiles(root *cobra.Command) {
 }
 
 // profileArgs reads a command's usage line: whether its first argument is
-// a PROFILE, and whether every argument is (PROFILE...).
+// a PROFILE, and whether every argument is (PROFILE...). Flags in it are
+// passed over with their values: "[--server]", "[--format env|json]",
+// "--profile PROFILE" (a flag's value, not an argument).
 func profileArgs(use string) (first, every bool) {
 	fields := strings.Fields(use)
-	if len(fields) < 2 {
-		return false, false
+	for i := 1; i < len(fields); i++ {
+		f := fields[i]
+		if strings.HasPrefix(strings.TrimLeft(f, "["), "-") {
+			depth := strings.Count(f, "[") - strings.Count(f, "]")
+			if depth == 0 && !strings.HasPrefix(f, "[") && f != "--" {
+				i++ // --flag VALUE
+			}
+			for ; depth > 0 && i+1 < len(fields); i++ {
+				depth += strings.Count(fields[i+1], "[") - strings.Count(fields[i+1], "]")
+			}
+			continue
+		}
+		arg := strings.Trim(f, "[]")
+		if !strings.HasPrefix(arg, "PROFILE") {
+			return false, false
+		}
+		return true, strings.HasSuffix(arg, "...")
 	}
-	arg := strings.Trim(fields[1], "[]")
-	if !strings.HasPrefix(arg, "PROFILE") {
-		return false, false
-	}
-	return true, strings.HasSuffix(arg, "...")
+	return false, false
 }
 
 // profileNames are the profiles of the user's config files that start
