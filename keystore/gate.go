@@ -18,6 +18,11 @@ var ErrNotAnswering = errors.New("the keyring is not answering")
 // daemon, so that a caller hears what is wrong rather than a bare timeout.
 const DefaultCallTimeout = 5 * time.Second
 
+// InteractiveCallTimeout is Config.CallTimeout for a command run by its
+// user, who may be answering the keyring's own prompt (an unlock dialog,
+// gpg's pinentry, a keychain "allow" dialog) while the call waits.
+const InteractiveCallTimeout = 2 * time.Minute
+
 // unlockTimeout bounds Unlock, which derives a key (Argon2id) and may
 // re-encrypt every item of an older file keyring.
 const unlockTimeout = 30 * time.Second

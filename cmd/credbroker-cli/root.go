@@ -204,6 +204,15 @@ func (a *app) keystore() (*keystore.Store, error) {
 			}
 			return p, err
 		}
+		if !a.daemonKeys {
+			// A command's user may be answering the keyring's own prompt;
+			// past a second, it is told what the command waits for.
+			cfg.CallTimeout = keystore.InteractiveCallTimeout
+			cfg.Wait = func(backend string) func() {
+				stop := wire.SayAfter(wire.SlowAfter, a.stderr, "credbroker: waiting for the keyring ("+backend+") to answer (is it asking you to unlock it?)...")
+				return func() { stop() }
+			}
+		}
 		keys, err := keystore.Open(cfg)
 		if err != nil {
 			return nil, err
