@@ -64,12 +64,15 @@
 //   - On the file backend, a wrong passphrase gives an error wrapping
 //     ErrWrongPassphrase, and Put refuses to encrypt with a passphrase that
 //     cannot decrypt the items already there.
-//   - No caller waits for the keyring longer than DefaultCallTimeout (30 s
-//     for Unlock): keyring has no deadlines (a locked Secret Service
-//     collection waits for a prompt), so a call that outlives it is left
-//     running and the caller gets an error wrapping ErrNotAnswering. Until
-//     that call returns, later callers get the same error at once: a hung
-//     keyring holds one goroutine, never one per caller.
+//   - No caller waits for the keyring longer than its call timeout
+//     (Config.CallTimeout: DefaultCallTimeout unless set; at least 30 s for
+//     Unlock and for a file keyring that may be migrated): keyring has no
+//     deadlines (a locked Secret Service collection waits for a prompt), so
+//     a call that outlives it is left running and the caller gets an error
+//     wrapping ErrNotAnswering. Until that call returns, later callers get
+//     the same error at once: a hung keyring holds one goroutine, never one
+//     per caller. Asking for the file passphrase and stretching it happen
+//     before the deadline starts.
 //
 // # Concurrency
 //
