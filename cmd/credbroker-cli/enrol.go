@@ -103,7 +103,7 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 	}
 	signer := signedBy(cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey})
 
-	out, err := client.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(deviceName)}, signer)
+	out, err := client.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(deviceName)}, signer, sentOnce)
 	if err != nil {
 		return fmt.Errorf("profile %s: CreateVirtualMFADevice %s at %s: %s; nothing changed", name, deviceName, describeIAMEndpoint(ep), iamFault(err))
 	}
@@ -141,9 +141,7 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 		return undo("make the codes", err)
 	}
 	_, err = client.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String(user), SerialNumber: aws.String(serial),
-		AuthenticationCode1: aws.String(code1), AuthenticationCode2: aws.String(code2)}, signer, func(o *iam.Options) {
-		o.RetryMaxAttempts = 1 // a retry would send the same codes, which AWS refuses
-	})
+		AuthenticationCode1: aws.String(code1), AuthenticationCode2: aws.String(code2)}, signer, sentOnce) // a retry would send the same codes, which AWS refuses
 	if err != nil {
 		return undo("EnableMFADevice at "+describeIAMEndpoint(ep), errors.New(iamFault(err)))
 	}

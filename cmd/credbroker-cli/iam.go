@@ -127,6 +127,10 @@ func signedBy(c cache.Credentials) func(*iam.Options) {
 	}
 }
 
+// sentOnce turns the SDK's retries off for a call that makes something:
+// a retry after a lost answer would make a second key or device.
+func sentOnce(o *iam.Options) { o.RetryMaxAttempts = 1 }
+
 // iamFault is the short form of an IAM error: its code and message (IAM
 // never echoes a secret), or the error itself when it is not IAM's.
 func iamFault(err error) string {

@@ -105,7 +105,7 @@ func (a *app) rotate(ctx context.Context, name string) error {
 		signer = res.Credentials
 	}
 
-	out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, signedBy(signer))
+	out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, signedBy(signer), sentOnce)
 	if err != nil {
 		return a.createFailed(ctx, client, signer, name, user, old.AccessKeyID, ep, err)
 	}
