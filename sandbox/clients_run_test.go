@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os/exec"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,11 +169,7 @@ func runAWSCLI(t *testing.T, fx *clientFixture, u clientUser, major string) clie
 	res.FederatedIdentity = s(ok(as(fed["Credentials"]), "sts", "get-caller-identity"), "Arn")
 	web := ok(base, "sts", "assume-role-with-web-identity", "--role-arn", ciRole, "--role-session-name", u.name, "--web-identity-token", envValue(base, "SANDBOX_WEB_IDENTITY_TOKEN"))
 	res.WebIdentityArn, res.WebIdentitySubject = s(web, "AssumedRoleUser", "Arn"), s(web, "SubjectFromWebIdentityToken")
-	res.IAM = &struct {
-		User       string   `json:"user"`
-		Keys       []string `json:"keys"`
-		MFADevices []string `json:"mfaDevices"`
-	}{User: s(ok(as(st), "iam", "get-user"), "User", "Arn")}
+	res.IAM = &iamResult{User: s(ok(as(st), "iam", "get-user"), "User", "Arn")}
 	for _, k := range ok(as(st), "iam", "list-access-keys")["AccessKeyMetadata"].([]any) {
 		res.IAM.Keys = append(res.IAM.Keys, s(k, "AccessKeyId"))
 	}
@@ -238,5 +236,34 @@ func checkClient(t *testing.T, u clientUser, r clientResult) {
 	if r.IAM != nil {
 		check("IAM GetUser, ListAccessKeys, ListMFADevices", r.IAM.User == userARN && len(r.IAM.Keys) == 1 && r.IAM.Keys[0] == u.keyID &&
 			len(r.IAM.MFADevices) == 1 && r.IAM.MFADevices[0] == u.serial, *r.IAM)
+		if r.IAM.Round != nil {
+			checkIAMRound(t, u, r.IAM.Round)
+		}
 	}
+}
+
+// checkIAMRound checks what a client parsed of every other IAM action.
+func checkIAMRound(t *testing.T, u clientUser, r *iamRound) {
+	t.Helper()
+	check := func(what string, ok bool, got any) {
+		t.Helper()
+		if !ok {
+			t.Errorf("IAM %s: got %+v", what, got)
+		}
+	}
+	own := u.keyID + ":Active"
+	check("CreateAccessKey", regexp.MustCompile(`^AKIA[A-Z2-7]{16}$`).MatchString(r.CreatedKey) && r.CreatedKey != u.keyID && r.CreatedSecretLength == 40,
+		r.CreatedKey+" "+strconv.Itoa(r.CreatedSecretLength))
+	check("ListAccessKeys after CreateAccessKey", slices.Equal(r.KeysAfterCreate, []string{own, r.CreatedKey + ":Active"}), r.KeysAfterCreate)
+	check("UpdateAccessKey", slices.Equal(r.KeysAfterUpdate, []string{own, r.CreatedKey + ":Inactive"}), r.KeysAfterUpdate)
+	used, err := time.Parse(time.RFC3339, r.LastUsed.Date)
+	check("GetAccessKeyLastUsed", r.LastUsed.User == u.name && r.LastUsed.Service == "sts" && r.LastUsed.Region == "us-east-1" &&
+		err == nil && time.Since(used) < 5*time.Minute && time.Since(used) > -time.Minute, r.LastUsed)
+	check("DeleteAccessKey", slices.Equal(r.KeysAfterDelete, []string{own}), r.KeysAfterDelete)
+	serial := "arn:aws:iam::" + DevAccount + ":mfa/" + u.name + "-2"
+	check("CreateVirtualMFADevice", r.VirtualSerial == serial && r.VirtualSeedLength == 32, r.VirtualSerial+" "+strconv.Itoa(r.VirtualSeedLength))
+	check("EnableMFADevice", slices.Equal(r.DevicesAfterEnable, []string{u.serial, serial}), r.DevicesAfterEnable)
+	check("DeactivateMFADevice", slices.Equal(r.DevicesAfterDeactivate, []string{u.serial}), r.DevicesAfterDeactivate)
+	check("SimulateCustomPolicy", slices.Equal(r.CustomDecisions, []string{"s3:GetObject:allowed", "s3:PutObject:implicitDeny"}), r.CustomDecisions)
+	check("SimulatePrincipalPolicy", slices.Equal(r.PrincipalDecisions, []string{"iam:ListAccessKeys:allowed", "iam:CreateUser:implicitDeny"}), r.PrincipalDecisions)
 }

@@ -42,11 +42,41 @@ type clientResult struct {
 	FederatedIdentity  string      `json:"federatedIdentity"`
 	WebIdentityArn     string      `json:"webIdentityArn"`
 	WebIdentitySubject string      `json:"webIdentitySubject"`
-	IAM                *struct {
-		User       string   `json:"user"`
-		Keys       []string `json:"keys"`
-		MFADevices []string `json:"mfaDevices"`
-	} `json:"iam"`
+	IAM                *iamResult  `json:"iam"`
+}
+
+// iamResult is what a client got of IAM.
+type iamResult struct {
+	User       string   `json:"user"`
+	Keys       []string `json:"keys"`
+	MFADevices []string `json:"mfaDevices"`
+	// Round is the rest of IAM, from the clients that call it.
+	Round *iamRound `json:"round"`
+}
+
+// iamRound is every other IAM action, in this order: CreateAccessKey,
+// ListAccessKeys, UpdateAccessKey (the new key Inactive),
+// GetAccessKeyLastUsed (of the client's own key), DeleteAccessKey (the new
+// one), CreateVirtualMFADevice (NAME-2), EnableMFADevice (two consecutive
+// codes of its seed), ListMFADevices, DeactivateMFADevice,
+// SimulateCustomPolicy (federationPolicy: s3:GetObject, s3:PutObject) and
+// SimulatePrincipalPolicy (the user: iam:ListAccessKeys and iam:CreateUser
+// on the user). Key lists are "ID:Status"; decisions "ACTION:DECISION".
+type iamRound struct {
+	CreatedKey          string   `json:"createdKey"`
+	CreatedSecretLength int      `json:"createdSecretLength"`
+	KeysAfterCreate     []string `json:"keysAfterCreate"`
+	KeysAfterUpdate     []string `json:"keysAfterUpdate"`
+	KeysAfterDelete     []string `json:"keysAfterDelete"`
+	LastUsed            struct {
+		User, Service, Region, Date string
+	} `json:"lastUsed"`
+	VirtualSerial          string   `json:"virtualSerial"`
+	VirtualSeedLength      int      `json:"virtualSeedLength"`
+	DevicesAfterEnable     []string `json:"devicesAfterEnable"`
+	DevicesAfterDeactivate []string `json:"devicesAfterDeactivate"`
+	CustomDecisions        []string `json:"customDecisions"`
+	PrincipalDecisions     []string `json:"principalDecisions"`
 }
 
 // clientError is an error answer as a client parsed it; Status 0 when the
