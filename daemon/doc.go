@@ -11,14 +11,20 @@
 //     refresh however many callers wait, still-usable credentials while STS
 //     is in trouble, never expired ones.
 //   - refresh.go: the refresh-ahead scheduler and backoff.
-//   - mfagate.go: one submitted MFA code per device at a time, and none
-//     within a TOTP step of a refused one.
+//   - mfagate.go: one submitted MFA code per device at a time (another
+//     uid's waits for its turn); per uid and device, none within a TOTP
+//     step of a refused one and at most 3 refused in 15 minutes.
+//   - limits.go, loglimit.go, denials.go: what one uid other than the
+//     daemon's own can have: requests a second (a token bucket), audit
+//     records other than grants and log lines a minute (the rest counted
+//     in a summary when the minute ends).
 //   - reload.go: config reloads, swapped as one snapshot.
 //   - access.go: [access NAME] rules (an explicit deny wins, then an
 //     allow, else deny; the daemon's own user may have what no rule denies).
 //   - audit.go: the audit log (JSON lines, never a secret).
 //   - conn.go, listen_unix.go, http.go: peer credentials per connection,
-//     connection limits, the socket, JSON answers.
+//     connection slots per uid (a uid no rule names is answered and closed
+//     at once), the socket, JSON answers.
 //
 // # Promises
 //
@@ -31,6 +37,11 @@
 // served; a refused MFA code stops everything until a human acts. The
 // config served from (profiles, resolver, access rules) is one snapshot,
 // swapped whole by a reload that succeeded.
+//
+// One local user other than the daemon's own costs the others at most 32
+// connections of 512, 20 requests a second (40 at once), 120 audit
+// records other than grants and 60 log lines a minute (plus one summary
+// of each), and 3 refused MFA codes per device in 15 minutes.
 //
 // # Concurrency
 //
