@@ -59,13 +59,16 @@ func (a *app) traceDaemon(c *wire.Client) {
 		why = "this user's daemon for the keyring these settings choose"
 	}
 	a.debugf("daemon socket %s (%s)", c.Socket, why)
+	last := ""
 	c.Trace = func(method, endpoint string, status int, err error) {
-		switch {
-		case err != nil:
-			a.debugf("daemon: %s %s: %v", method, endpoint, err)
-		default:
-			a.debugf("daemon: %s %s: HTTP %d", method, endpoint, status)
+		line := fmt.Sprintf("daemon: %s %s: HTTP %d", method, endpoint, status)
+		if err != nil {
+			line = fmt.Sprintf("daemon: %s %s: %v", method, endpoint, err)
 		}
+		if line != last { // waiting for a daemon to start asks again and again
+			a.debugf("%s", line)
+		}
+		last = line
 	}
 }
 
@@ -108,12 +111,20 @@ func (a *app) traceChain(name string) {
 		signer = "that session"
 	}
 	for _, st := range chain.Steps {
-		a.debugf("profile %s: step %d: AssumeRole %s as session %s for %s, signed with %s (cached as %s/role)",
-			name, n, st.RoleARN, st.SessionName, st.Duration, signer, st.Profile)
+		session := "session " + st.SessionName
+		if st.SessionName == "" {
+			session = "a session named after the key's IAM user"
+		}
+		mfa := ""
+		if st.MFA {
+			mfa = " with MFA device " + chain.MFASerial
+		}
+		a.debugf("profile %s: step %d: AssumeRole %s%s as %s for %s, signed with %s (cached as %s/role)",
+			name, n, st.RoleARN, mfa, session, st.Duration, signer, st.Profile)
 		signer = "the role session of " + st.Profile
 		n++
 	}
-	a.debugf("profile %s: the daemon makes these calls only for what it has no fresh credentials of", name)
+	a.debugf("profile %s: the daemon makes a step's call only when it has no fresh credentials of it", name)
 }
 
 // resolver resolves profiles with this process's config and settings,
@@ -139,7 +150,8 @@ func (a *app) traceSTS(keyID string) func(*sts.Options) {
 		}
 		region := o.Region
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			// In the deserialize step: once per attempt, the request signed.
+			// First in the deserialize step: once per attempt, the request
+			// signed, the answer's request id read when it returns.
 			return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("credbrokerTrace",
 				func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 					op := middleware.GetOperationName(ctx)
@@ -155,7 +167,7 @@ func (a *app) traceSTS(keyID string) func(*sts.Options) {
 					id, _ := awsmiddleware.GetRequestIDMetadata(md)
 					a.debugf("STS %s: %s in %s, request id %s", op, status, time.Since(start).Round(time.Millisecond), dash(id))
 					return out, md, err
-				}), middleware.After)
+				}), middleware.Before)
 		})
 	}
 }
