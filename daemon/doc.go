@@ -7,6 +7,8 @@
 //   - handlers.go: the HTTP API (/v1: credentials, mfa, forget, status,
 //     health), authorisation and audit of each request, error answers
 //     (status, code and hint from package broker's error table).
+//   - clear.go: dropping cached sessions (credbroker clear), the owner's
+//     only.
 //   - serve.go: the serving rules: fresh credentials from memory, one
 //     refresh however many callers wait, still-usable credentials while STS
 //     is in trouble, never expired ones.
