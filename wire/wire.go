@@ -126,6 +126,12 @@ func roundTrip(socket, method, path string, body []byte, timeout time.Duration, 
 	req.WriteString("\r\n")
 	req.Write(body)
 	if _, err := conn.Write(req.Bytes()); err != nil {
+		// A daemon that will not serve this connection (a uid past its
+		// share of them, or one no rule names) answers at once and closes
+		// it, unread: its answer may be waiting all the same.
+		if status, answer, rerr := readAnswer(bufio.NewReader(io.LimitReader(conn, maxAnswer)), onWait); rerr == nil {
+			return status, answer, nil
+		}
 		return 0, nil, fmt.Errorf("daemon on %s: send request: %w", socket, err)
 	}
 	status, answer, err := readAnswer(bufio.NewReader(io.LimitReader(conn, maxAnswer)), onWait)

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ var limitCmds = map[string]func(ts *testscript.TestScript, neg bool, args []stri
 	"hold-slots":      cmdHoldSlots,
 	"answered-within": cmdAnsweredWithin,
 	"hammer":          cmdHammer,
+	"herd-as":         cmdHerdAs,
 	"mark-size":       cmdMarkSize,
 	"grew-at-most":    cmdGrewAtMost,
 }
@@ -134,6 +136,42 @@ func cmdAnsweredWithin(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("uid %s's credential_process was answered in %s, want within %s", args[1], took.Round(time.Millisecond), limit)
 	}
 	ts.Logf("uid %s's credential_process was answered in %s", args[1], took.Round(time.Millisecond))
+}
+
+// herd-as UID N PROFILE: N credential_process processes started together
+// as UID; every one must print credentials (those past the uid's share of
+// connections are told to come back in a moment, and do).
+func cmdHerdAs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: herd-as UID N PROFILE")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	dir := neighbourBin(ts, "credbroker", "credbroker-cli")
+	id := neighbourID(ts, args[0])
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmds := make([]*exec.Cmd, n)
+	outs, errs := make([]bytes.Buffer, n), make([]bytes.Buffer, n)
+	for i := range cmds {
+		cmds[i] = asuser.Command(ctx, id, filepath.Join(dir, "credbroker"), "credential-process", "--profile", args[2])
+		cmds[i].Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1", "CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
+		cmds[i].Dir = "/"
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &errs[i]
+		ts.Check(cmds[i].Start())
+	}
+	failed := 0
+	for i, c := range cmds {
+		var out wire.ProcessOutput
+		if err := c.Wait(); err != nil || json.Unmarshal(outs[i].Bytes(), &out) != nil || out.Version != 1 {
+			failed++
+			ts.Logf("process %d of uid %s's herd: %v: %s", i, args[0], err, errs[i].String())
+		}
+	}
+	if failed > 0 {
+		ts.Fatalf("%d of the %d processes of uid %s's herd got no credentials", failed, n, args[0])
+	}
+	ts.Logf("all %d processes of uid %s's herd got credentials", n, args[0])
 }
 
 // hammer UID DURATION PROFILE: UID asks for PROFILE's credentials as fast
