@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // The independent clients: the AWS SDK for Go, the AWS CLI v2 (Debian's
@@ -278,19 +282,41 @@ func runHarness(t *testing.T, fx *clientFixture, u clientUser, interpreter, scri
 	return res
 }
 
-// runJS installs the JavaScript harness's packages (the pinned
-// @aws-sdk/client-sts; node_modules is ignored by git) and runs it.
+// runJS installs the JavaScript harness's packages and runs it.
 func runJS(t *testing.T, fx *clientFixture, u clientUser) clientResult {
+	t.Helper()
+	npmInstall(t)
+	return runHarness(t, fx, u, "node", "clients/js/sts_client.mjs")
+}
+
+// npmInstall installs the JavaScript harnesses' packages (the pinned
+// @aws-sdk/client-sts and @aws-sdk/client-iam; node_modules is ignored by
+// git), once for every test that needs them.
+func npmInstall(t *testing.T) {
 	t.Helper()
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			needTool(t, tool, "apt-get install nodejs npm")
 		}
 	}
-	install := exec.Command("npm", "install", "--no-audit", "--no-fund")
-	install.Dir = "clients/js"
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("npm install: %v\n%s", err, out)
+	npmOnce.Do(func() {
+		install := exec.Command("npm", "install", "--no-audit", "--no-fund")
+		install.Dir = "clients/js"
+		out, err := install.CombinedOutput()
+		if err != nil {
+			npmErr = fmt.Errorf("npm install: %v\n%s", err, out)
+		}
+	})
+	if npmErr != nil {
+		t.Fatal(npmErr)
 	}
-	return runHarness(t, fx, u, "node", "clients/js/sts_client.mjs")
+}
+
+var (
+	npmOnce sync.Once
+	npmErr  error
+)
+
+func staticCreds(c creds) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(c.id, c.secret, c.token)
 }
