@@ -199,7 +199,10 @@ func (fb *fileBackend) removeStaleStaging() {
 		return
 	}
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), stagingPrefix) {
+		staging := e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix)
+		// A parameters file a crash left half-written (writeParams).
+		paramsTemp := e.Type().IsRegular() && strings.HasPrefix(e.Name(), kdfFile+"-") && strings.HasSuffix(e.Name(), ".tmp")
+		if !staging && !paramsTemp {
 			continue
 		}
 		if info, err := e.Info(); err == nil && fb.now().Sub(info.ModTime()) > staleStagingAge {
