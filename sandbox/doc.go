@@ -48,14 +48,49 @@
 // memory and written with the next change.
 //
 // A Server is safe for concurrent use. Time and randomness are its Now
-// and Rand fields.
+// and Rand fields. A Clock moves time for tests of programs the test
+// cannot move the clocks of: an offset (the sandbox's clock runs apart from
+// its clients', as for a skewed client) or an advance (time passes for
+// the sandbox and its clients alike, so sessions expire while signatures
+// and MFA codes still match); `credbroker sandbox serve --test-clock`
+// takes the moves on its stdin.
+//
+// # Known differences from AWS
+//
+//   - The X-Amz-Date window is 5 minutes either side, as Signature Version
+//     4 states for AWS in general; STS itself accepts 15 minutes (its
+//     answers read "Signature expired: ... (... - 15 min.)", and the
+//     common errors page says RequestExpired comes after 15 minutes). A
+//     request signed 10 minutes ago passes at STS and is refused here, so
+//     clock-skew handling is tried with a smaller skew. ClockSkew sets the
+//     window.
+//   - A signature is recomputed with the AWS SDK for Go's signer over the
+//     headers the client lists as signed. A client that signs a header
+//     that signer never signs (User-Agent, X-Amzn-Trace-Id, Expect,
+//     Transfer-Encoding) is refused; AWS accepts any header it is given. The AWS CLI v1 and v2,
+//     boto3 and the Go and JavaScript SDKs do not.
+//   - A session token is the session's claims sealed under the state's
+//     key: valid only at this sandbox (and after a restart with the same
+//     state), and not the size of STS's.
+//   - An MFA code is accepted for its time step or one either side, and
+//     no step up to the last one accepted for the device is accepted
+//     again; AWS documents only that a code is not accepted twice.
+//   - Any well-formed region name signs and is answered; STS refuses
+//     regions that do not exist or are not enabled for the account.
+//   - Cross-account requests in SimulatePrincipalPolicy and
+//     SimulateCustomPolicy are decided as real requests are (the resource's
+//     account must allow them too), without a resource policy to allow
+//     them unless ResourcePolicy gives one.
+//   - Not modelled: Organizations and SCPs, resource-based policies other
+//     than trust policies, permissions boundaries of users and roles,
+//     managed policies (PolicyArns is refused, not ignored), SAML, MFA
+//     devices of root users, and throttling.
 //
 // # What it never does
 //
 // It listens on loopback only (Listen refuses other addresses), makes no
 // outbound call, and its keys are made up: they open nothing but the
-// sandbox. It never logs a secret. It does not model Organizations,
-// resource-based policies beyond trust policies, permissions boundaries of
-// users and roles, managed policies (PolicyArns is refused, not ignored),
-// SAML, root users' MFA devices, or regions (any region name signs).
+// sandbox. It never logs a secret. Its clock is moved only by the program
+// that runs it (a Clock's Control reads the stdin it was given), never over
+// the network.
 package sandbox
