@@ -10,6 +10,21 @@
 // never retried, and the SDK's own retries are off for a call that carries
 // one.
 //
+// A step the profile marks MFA (a role over an hour: package profile)
+// carries the code itself, signed by the long-lived key, instead of an MFA
+// session; like the MFA session, it is renewed ahead only when no human is
+// needed for the code.
+//
+// # Role session names
+//
+// A role session that role_session_name does not name is named after the
+// IAM user of the chain's key, as GetCallerIdentity reports it (asked once
+// per key while the Broker lives), and when it was made: alice-1764470000.
+// CloudTrail then shows who assumed the role, each session has a name of
+// its own, and a trust policy can require it with StringLike
+// sts:RoleSessionName "${aws:username}-*" (an exact ${aws:username}, as
+// AWS's example has it, needs role_session_name set to the user name).
+//
 // # Caching
 //
 // Each step's credentials are cached sealed in the keystore (never in a

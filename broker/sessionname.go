@@ -17,9 +17,9 @@ import (
 // the IAM user name of the chain's long-lived key, as GetCallerIdentity
 // reports it, and when the session was made, e.g. alice-1764470000. So
 // CloudTrail shows who assumed the role (assumed-role/Admin/alice-...),
-// each session has a name of its own, and a trust policy may ask for
-// sts:RoleSessionName = ${aws:username} as AWS suggests (with a prefix
-// condition). The user name is asked once per key while the broker runs.
+// each session has a name of its own, and a trust policy may ask for it
+// (StringLike sts:RoleSessionName "${aws:username}-*"). The user name is
+// asked once per key while the broker runs.
 func (b *Broker) defaultSessionName(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, key cache.Credentials) (string, error) {
 	user, err := b.keyUser(ctx, client, chain, ep, key)
 	if err != nil {

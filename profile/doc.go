@@ -8,8 +8,9 @@
 // and [default] sections with role_arn, source_profile, mfa_serial,
 // external_id, role_session_name, duration_seconds, region, endpoint_url,
 // services, ca_bundle, ignore_configured_endpoint_urls,
-// use_fips_endpoint, use_dualstack_endpoint, credential_process and
-// aws-vault's include_profile; [services NAME] sections with per-service
+// use_fips_endpoint, use_dualstack_endpoint, credential_process,
+// session_policy, policy_arns, source_identity, and aws-vault's
+// include_profile and mfa_process; [services NAME] sections with per-service
 // endpoints. credbroker's own file also has [daemon] and [access NAME]
 // sections. A lexer yields (section, key, value, line); each file's
 // sections are collected, the files merged, include_profile applied, and
@@ -101,7 +102,17 @@
 // GetSessionToken), so there an mfa_serial on the source profile alone
 // asks for no code, and each role profile needs its own. credbroker's way
 // asks once per source and device, and the MFA session serves every role
-// built on it.
+// built on it. Except for a first role (the one its key assumes) whose
+// duration_seconds is over an hour, which an MFA session could never give
+// it: that AssumeRole carries the device and a code itself
+// (RoleStep.MFA), as the AWS CLI sends it, and gets its full duration.
+//
+// A role step's SessionName is role_session_name, or "" for the broker to
+// name the session after the key's IAM user; its SourceIdentity is
+// source_identity. mfa_serial may not name a FIDO security key
+// (arn:aws:iam::ACCOUNT:u2f/...): STS takes only TOTP codes. MFAProcess
+// is the first mfa_process down the chain: the client that is asked for a
+// code runs it, never the daemon.
 //
 // # Partition, region and endpoint
 //
