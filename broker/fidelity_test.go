@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/credbroker/credbroker/internal/fakests"
+	"github.com/credbroker/credbroker/policy"
 	"github.com/credbroker/credbroker/profile"
 )
 
@@ -230,5 +231,32 @@ func TestMFARoleOverAnHourWithAHumansCode(t *testing.T) {
 	again, err := b.Fetch(ctx, "long", FetchOptions{Renew: true})
 	if err != nil || again.AccessKeyID != res.AccessKeyID || h.sts.Ops() != "" {
 		t.Fatalf("renew without a human: %v, calls %s", err, h.sts.Ops())
+	}
+}
+
+// TestSessionNameMeetsAUsernameCondition: the default name meets a trust
+// policy that asks for the caller's own user name as the session name's
+// start (StringLike "${aws:username}-*"), checked by the policy engine the
+// sandbox uses; another user's name does not.
+func TestSessionNameMeetsAUsernameCondition(t *testing.T) {
+	t.Parallel()
+	trust, err := policy.Parse("trust", []byte(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+  "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole",
+  "Condition": {"StringLike": {"sts:RoleSessionName": "${aws:username}-*"}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := policy.ParsePrincipal("arn:aws:iam::111111111111:user/alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]policy.Decision{
+		sessionNameFor(userNameOf("arn:aws:iam::111111111111:user/alice"), 1764470000): policy.Allowed,
+		sessionNameFor("bob", 1764470000):                                              policy.ImplicitDeny,
+	} {
+		res := policy.CanAssume(trust, policy.AssumeRoleRequest{Principal: alice, RoleARN: "arn:aws:iam::222222222222:role/Admin", RoleSessionName: name})
+		if res.Decision != want {
+			t.Errorf("session %s: %v (%s), want %v", name, res.Decision, res.Reason, want)
+		}
 	}
 }
