@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/pquerna/otp/totp"
@@ -49,18 +52,19 @@ const sandboxKey valueKey = "sandbox"
 
 func runHermeticScripts(t *testing.T, dir string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"add-key":          cmdAddKey,
-		"seed":             cmdSeed,
-		"totp-add":         cmdTOTPAdd,
-		"totp-vs-oathtool": cmdTOTPVsOathtool,
-		"stscount":         cmdSTSCount,
-		"leakscan":         cmdLeakscan,
-		"no-secret-run":    cmdNoSecretRun,
-		"secret-env":       cmdSecretEnv,
-		"sandbox-start":    cmdSandboxStart,
-		"sandbox-clock":    cmdSandboxClock,
-		"mfa-code":         cmdMFACode,
-		"sandbox-use-code": cmdSandboxUseCode,
+		"add-key":            cmdAddKey,
+		"seed":               cmdSeed,
+		"totp-add":           cmdTOTPAdd,
+		"totp-vs-oathtool":   cmdTOTPVsOathtool,
+		"stscount":           cmdSTSCount,
+		"leakscan":           cmdLeakscan,
+		"no-secret-run":      cmdNoSecretRun,
+		"secret-env":         cmdSecretEnv,
+		"sandbox-start":      cmdSandboxStart,
+		"sandbox-clock":      cmdSandboxClock,
+		"mfa-code":           cmdMFACode,
+		"sandbox-use-code":   cmdSandboxUseCode,
+		"sandbox-deactivate": cmdSandboxDeactivate,
 	}
 	for _, more := range []map[string]func(*testscript.TestScript, bool, []string){daemonCmds, callerCmds, sandboxCmds} {
 		for name, f := range more {
@@ -130,8 +134,10 @@ var listeningFirst = regexp.MustCompile(`^listening on (http://127\.0\.0\.1:[0-9
 // leakscan looks for them in $WORK); the script's STS proxy ($STS, which
 // counts calls and records what STS issued) forwards to it, and
 // AWS_ENDPOINT_URL_IAM points at it too. alice's key and seed are script
-// secrets (add-key PROFILE alice, totp-add PROFILE alice); $alice_KEY_ID
-// is her key id. The sandbox is stopped at the end.
+// secrets (add-key PROFILE alice, totp-add PROFILE alice), and so are a
+// key of the dev account's root user (root) and one the sandbox never
+// issued (ghost); $alice_KEY_ID and the like are their key ids. The
+// sandbox is stopped at the end.
 func cmdSandboxStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: sandbox-start")
@@ -147,6 +153,10 @@ func cmdSandboxStart(ts *testscript.TestScript, neg bool, args []string) {
 		st.Roles = append(st.Roles, sandbox.Role{Account: sandbox.ProdAccount, Name: r[0], ID: "AROA" + randomUpper(ts, 17), CreateDate: now,
 			TrustPolicy: json.RawMessage(r[1]), Policies: []sandbox.NamedPolicy{{Name: "Read", Document: json.RawMessage(readEverything)}}})
 	}
+	// The dev account's root user has a key too (AWS advises against
+	// one); ghost's key is one the sandbox never issued.
+	root, ghost := madeUpKey(ts), madeUpKey(ts)
+	st.Accounts[0].RootAccessKeys = []sandbox.AccessKey{root}
 	dir, err := os.MkdirTemp("", "cbsandbox")
 	ts.Check(err)
 	ts.Defer(func() { os.RemoveAll(dir) })
@@ -206,8 +216,35 @@ func cmdSandboxStart(ts *testscript.TestScript, neg bool, args []string) {
 	sb.users = map[string]sandboxUser{"alice": {keyID: alice.AccessKeys[0].ID, secret: alice.AccessKeys[0].Secret,
 		serial: st.MFADevices[0].Serial, seed: st.MFADevices[0].Seed}}
 	s := stateOf(ts)
-	s.values["alice_KEY_ID"], s.values["alice_SECRET"], s.values["seed:alice"] = alice.AccessKeys[0].ID, alice.AccessKeys[0].Secret, st.MFADevices[0].Seed
-	ts.Setenv("alice_KEY_ID", alice.AccessKeys[0].ID)
+	s.values["seed:alice"] = st.MFADevices[0].Seed
+	for name, key := range map[string]sandbox.AccessKey{"alice": alice.AccessKeys[0], "root": root, "ghost": ghost} {
+		s.values[name+"_KEY_ID"], s.values[name+"_SECRET"] = key.ID, key.Secret
+		ts.Setenv(name+"_KEY_ID", key.ID)
+	}
+}
+
+// madeUpKey is a made-up access key in the sandbox's format.
+func madeUpKey(ts *testscript.TestScript) sandbox.AccessKey {
+	secret := make([]byte, 30)
+	_, err := rand.Read(secret)
+	ts.Check(err)
+	return sandbox.AccessKey{ID: "AKIA" + randomUpper(ts, 16), Secret: base64.StdEncoding.EncodeToString(secret), Status: "Active",
+		CreateDate: time.Now().UTC().Truncate(time.Second)}
+}
+
+// sandbox-deactivate USER: IAM UpdateAccessKey makes USER's key Inactive
+// (signed with that key, at the sandbox), as its owner would.
+func cmdSandboxDeactivate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sandbox-deactivate USER")
+	}
+	u := sandboxUserOf(ts, args[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(sandboxOf(ts).url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(u.keyID, u.secret, "")})
+	_, err := client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(u.keyID), Status: iamtypes.StatusTypeInactive})
+	ts.Check(err)
 }
 
 // sandbox-clock offset|advance DURATION: move the sandbox's clock (see
