@@ -208,9 +208,10 @@ func (a *app) client() (c *wire.Client, autostart bool) {
 	c, autostart = wire.ClientFor(a.getenv)
 	a.traceDaemon(c)
 	socket := c.Socket
-	if filepath.Clean(socket) == wire.SystemSocket {
-		// The system daemon's folder is its user's: serialise this
-		// user's prompts in the folder its own daemon would use.
+	if filepath.Clean(socket) == wire.SystemSocket || othersFolder(filepath.Dir(socket)) {
+		// The system daemon's folder (or another user's daemon's, at a
+		// socket named in CREDBROKER_SOCKET) is its user's: serialise
+		// this user's prompts in the folder its own daemon would use.
 		own := wire.UserSocket(func(k string) string {
 			if k == "CREDBROKER_SOCKET" {
 				return ""

@@ -40,6 +40,7 @@ var limitCmds = map[string]func(ts *testscript.TestScript, neg bool, args []stri
 	"answered-within": cmdAnsweredWithin,
 	"hammer":          cmdHammer,
 	"herd-as":         cmdHerdAs,
+	"as-uid":          cmdAsUID,
 	"mark-size":       cmdMarkSize,
 	"grew-at-most":    cmdGrewAtMost,
 }
@@ -136,6 +137,37 @@ func cmdAnsweredWithin(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("uid %s's credential_process was answered in %s, want within %s", args[1], took.Round(time.Millisecond), limit)
 	}
 	ts.Logf("uid %s's credential_process was answered in %s", args[1], took.Round(time.Millisecond))
+}
+
+// as-uid UID ARGS...: run credbroker ARGS as UID (group nogroup), a
+// caller the daemon did not start; an argument @FILE is the first line of
+// $WORK/FILE (an MFA code a human would type).
+func cmdAsUID(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: as-uid UID ARGS...")
+	}
+	dir := neighbourBin(ts, "credbroker", "credbroker-cli")
+	argv := make([]string, 0, len(args)-1)
+	for _, a := range args[1:] {
+		if name, ok := strings.CutPrefix(a, "@"); ok {
+			a, _, _ = strings.Cut(ts.ReadFile(name), "\n")
+		}
+		argv = append(argv, a)
+	}
+	id := neighbourID(ts, args[0])
+	// Its own runtime folder, where its clients take turns to prompt.
+	run, err := os.MkdirTemp("", "cbrun")
+	ts.Check(err)
+	ts.Defer(func() { os.RemoveAll(run) })
+	ts.Check(os.Chown(run, int(id.UID), int(id.GID)))
+	cmd := asuser.Command(context.Background(), id, filepath.Join(dir, "credbroker"), argv...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "XDG_RUNTIME_DIR=" + run, "CREDBROKER_NO_AUTOSTART=1",
+		"CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
+	if err := cmd.Run(); (err != nil) != neg {
+		ts.Fatalf("as-uid %s: %v", strings.Join(args, " "), err)
+	}
 }
 
 // herd-as UID N PROFILE: N credential_process processes started together
