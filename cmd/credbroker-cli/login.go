@@ -101,6 +101,7 @@ command line other users can read.`,
 	}
 	c.Flags().BoolVar(&toStdout, "stdout", false, "print the sign-in URL instead of opening it")
 	c.Flags().DurationVar(&duration, "duration", 0, "the console session's length")
+	addMFACodeFlag(c, a)
 	return c
 }
 

@@ -58,6 +58,7 @@ else "default", as the AWS CLI chooses.
 		},
 	}
 	outputFlag(c, &output)
+	addMFACodeFlag(c, a)
 	return c
 }
 
