@@ -181,6 +181,9 @@ own AssumeRole instead). Needed only when no TOTP seed is stored and
 credential-process runs without a terminal (an IDE, a background job).`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
+				if a.givenMFACode != "" {
+					return usageError{c, "--mfa-code needs the PROFILE whose MFA device it is for"}
+				}
 				return nil
 			}
 			return exactProfile(c, args)
