@@ -680,11 +680,12 @@ func (r readBarrier) LastStep(device string) (uint64, bool, error) {
 	return step, ok, err
 }
 
-// TestStepLockAcrossProcesses: two code makers with a generator each (as
-// two processes: a daemon and `totp code`) asking for one device at the
-// same instant make two different codes: reading and recording a step is
-// one step for both (StepStore.LockDevice). Without the lock both read the
-// same last step and make the same code.
+// TestStepLockAcrossProcesses: code makers with a generator each (as
+// processes: a daemon, `totp code`) asking for one device at the same
+// instant make different codes: reading and recording a step is one step
+// for all (StepStore.LockDevice). Without the lock they read the same last
+// step and make the same code. 100 rounds, each on a device of its own
+// with three makers, run at once.
 func TestStepLockAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	seed, err := mfa.ParseSeed("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
@@ -693,24 +694,34 @@ func TestStepLockAcrossProcesses(t *testing.T) {
 	}
 	keys := keystore.NewMemory()
 	lockDir := t.TempDir()
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 30, 8, 0, 5, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	sleep := func(_ context.Context, d time.Duration) error { mu.Lock(); now = now.Add(d); mu.Unlock(); return nil }
-	arrived := make(chan struct{})
-	codes := make([]string, 2)
+	const rounds, makers = 100, 3
+	codes := make([][]string, rounds)
 	var wg sync.WaitGroup
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g := &mfa.Generator{Steps: readBarrier{StepStore{Keys: keys, LockDir: lockDir}, arrived}, Now: clock, Sleep: sleep}
-			codes[i], _ = g.Code(context.Background(), "arn:aws:iam::123456789012:mfa/alice", seed)
-		}()
+	for round := range rounds {
+		device := fmt.Sprintf("arn:aws:iam::123456789012:mfa/alice-%d", round)
+		var mu sync.Mutex
+		now := time.Date(2026, 11, 30, 8, 0, 5, 0, time.UTC)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		sleep := func(_ context.Context, d time.Duration) error { mu.Lock(); now = now.Add(d); mu.Unlock(); return nil }
+		arrived := make(chan struct{})
+		codes[round] = make([]string, makers)
+		for i := range makers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				g := &mfa.Generator{Steps: readBarrier{StepStore{Keys: keys, LockDir: lockDir}, arrived}, Now: clock, Sleep: sleep}
+				codes[round][i], _ = g.Code(context.Background(), device, seed)
+			}()
+		}
 	}
 	wg.Wait()
-	if codes[0] == "" || codes[0] == codes[1] {
-		t.Fatalf("two processes made codes %q and %q: want two different codes", codes[0], codes[1])
-
+	for round, made := range codes {
+		seen := map[string]bool{}
+		for _, c := range made {
+			if c == "" || seen[c] {
+				t.Fatalf("round %d: processes made codes %q: want %d different codes", round, made, makers)
+			}
+			seen[c] = true
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/credbroker/credbroker/profile"
 )
 
 // A Wait is something a fetch waits for that the callers waiting on it
@@ -242,4 +244,29 @@ func (w dateWatcher) Do(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// ErrNoSeed: a code was asked of a chain whose MFA codes are not made
+// without a human (no stored seed).
+var ErrNoSeed = errors.New("no totp seed stored")
+
+// Code makes an MFA code for chain's device as a fetch would (a stored
+// seed, a time step never used before, waiting for the next one and
+// reporting the wait when this one's was used): for `credbroker totp
+// code`, so that the codes shown and the steps the broker records agree.
+func (b *Broker) Code(ctx context.Context, chain *profile.RoleChain) (string, error) {
+	noSeed := fmt.Errorf("profile %s: %w for its MFA device", chain.Profile, ErrNoSeed)
+	if chain.MFASerial == "" {
+		return "", noSeed
+	}
+	if sc, ok := b.codes.(*SeedCodes); ok {
+		// Say why a seed cannot be read (a locked keyring), not that
+		// there is none.
+		if _, found, err := sc.Seed(chain.Path); err != nil || !found {
+			return "", cmp.Or(err, noSeed)
+		}
+	} else if !b.codes.Unattended(chain) {
+		return "", noSeed
+	}
+	return b.codes.Code(ctx, chain)
 }

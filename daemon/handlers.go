@@ -30,6 +30,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET "+wire.PathStatus, d.handleStatus)
 	mux.HandleFunc("POST "+wire.PathUnlock, d.handleUnlock)
 	mux.HandleFunc("POST "+wire.PathStop, d.handleStop)
+	mux.HandleFunc("POST "+wire.PathTOTPCode, d.handleTOTPCode)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.reqs.Add(1)
 		if d.throttled(w, r) {

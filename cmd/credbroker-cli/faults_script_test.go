@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 // scenarios.
 func init() {
 	daemonCmds["fails-within"] = cmdFailsWithin
+	daemonCmds["totp-race"] = cmdTOTPRace
 }
 
 // fails-within [-tty] DURATION PROFILE: credential_process for PROFILE
@@ -61,3 +63,53 @@ func cmdFailsWithin(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// totp-race PROFILE SEEDNAME N: N `credbroker totp code PROFILE` started
+// at once must print N different codes, each one oathtool makes from the
+// seed at a time step of the run (so up to (N-1)·30 s).
+func cmdTOTPRace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: totp-race PROFILE SEEDNAME N")
+	}
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	seed := stateOf(ts).values["seed:"+args[1]]
+	if seed == "" {
+		ts.Fatalf("no seed %s", args[1])
+	}
+	before := time.Now()
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]bytes.Buffer, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(lookPath(ts, "credbroker"), "totp", "code", args[0])
+		cmds[i].Env = scriptEnv(ts)
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], ts.Stderr()
+	}
+	for _, c := range cmds {
+		ts.Check(c.Start())
+	}
+	for _, c := range cmds {
+		ts.Check(c.Wait())
+	}
+	after := time.Now()
+	seen := map[string]bool{}
+	for i := range outs {
+		code := strings.TrimSpace(outs[i].String())
+		if seen[code] {
+			ts.Fatalf("two of %d concurrent totp code runs printed the same code", n)
+		}
+		seen[code] = true
+		found := false
+		for st := before.Unix() / 30; st <= after.Unix()/30 && !found; st++ {
+			oath := exec.Command("oathtool", "--totp", "-b", "--now", "@"+strconv.FormatInt(st*30, 10), "-")
+			oath.Stdin = strings.NewReader(seed + "\n")
+			theirs, err := oath.Output()
+			ts.Check(err)
+			found = strings.TrimSpace(string(theirs)) == code
+		}
+		if !found {
+			ts.Fatalf("totp code printed a code that oathtool makes at no time step of the run")
+		}
+	}
+	ts.Logf("%d concurrent totp code runs printed %d different codes in %s", n, n, after.Sub(before).Round(100*time.Millisecond))
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
+	"github.com/credbroker/credbroker/wire"
 )
 
 // maxSeedInput bounds what totp add reads: an otpauth URI is well under it.
@@ -101,7 +103,9 @@ for the console sign-in or any tool that asks for a code.
 
 AWS refuses a code used twice for one device, so the code of a time step is
 handed out once, whether here or by the daemon: when this step's code was
-already used, this waits for the next step (at most 30 s, said on stderr).`,
+already used, this waits for the next step (at most 30 s, said on stderr).
+When a daemon of yours runs, it makes the code, with the record of used
+steps it keeps; otherwise the code is made here, under the same lock.`,
 		Args: exactProfile,
 		RunE: func(c *cobra.Command, args []string) error {
 			_, r, err := a.broker()
@@ -111,6 +115,15 @@ already used, this waits for the next step (at most 30 s, said on stderr).`,
 			chain, err := r.Resolve(args[0])
 			if err != nil {
 				return err
+			}
+			if chain.MFASerial != "" {
+				if code, asked, err := a.daemonTOTPCode(c.Context(), args[0]); asked {
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(a.stdout, code)
+					return nil
+				}
 			}
 			keys, _ := a.keystore()
 			seed, found, err := (&broker.SeedCodes{Keys: keys}).Seed(chain.Path)
@@ -141,12 +154,37 @@ func (a *app) totpCode(ctx context.Context, keys *keystore.Store, device string,
 		return seed.Code(time.Now())
 	}
 	gen := &mfa.Generator{
-		Steps: broker.StepStore{Keys: keys, LockDir: filepath.Join(a.stateDir(), "locks")},
-		Notify: func(wait time.Duration) {
-			fmt.Fprintf(a.stderr, "credbroker: the code of this time step was already used (AWS refuses a code twice); waiting %s for the next one\n", wait.Round(time.Second))
-		},
+		Steps:  broker.StepStore{Keys: keys, LockDir: filepath.Join(a.stateDir(), "locks")},
+		Notify: a.sayStepWait,
 	}
 	return gen.Code(ctx, device, seed)
+}
+
+// daemonTOTPCode asks a running daemon of this user for a code of
+// profile's seed (never starting one). asked is false when no daemon of
+// this user answers (none runs, or the system daemon, whose keyring is
+// not this user's): then the code is made here.
+func (a *app) daemonTOTPCode(ctx context.Context, name string) (code string, asked bool, err error) {
+	c, _ := a.client()
+	c.OnWait = func(_ string, wait time.Duration) { a.sayStepWait(wait) }
+	ans, err := c.TOTPCode(ctx, name)
+	if a.passphraseWanted(err) {
+		// A daemon started on demand waits for its file keyring's
+		// passphrase: give it, as credential_process does.
+		if err = a.givePassphrase(ctx, c, true); err == nil {
+			ans, err = c.TOTPCode(ctx, name)
+		}
+	}
+	var de *wire.Error
+	if errors.Is(err, wire.ErrNoDaemon) || errors.As(err, &de) && de.Code == wire.CodeForbidden {
+		return "", false, nil
+	}
+	return ans.Code, true, err
+}
+
+// sayStepWait says on stderr that the code waits for the next time step.
+func (a *app) sayStepWait(wait time.Duration) {
+	fmt.Fprintf(a.stderr, "credbroker: the code of this time step was already used (AWS refuses a code twice); waiting %s for the next one\n", wait.Round(time.Second))
 }
 
 // noSeedError: totp code for a profile without a stored seed.
