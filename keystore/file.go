@@ -296,7 +296,7 @@ func (s *Store) verifyPassphrase() error {
 		if _, ok := parseKey(key); !ok {
 			continue
 		}
-		_, err := ring.Get(key)
+		_, err := s.getItem(key)
 		if err == nil {
 			judged = true
 			break

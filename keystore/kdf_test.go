@@ -340,3 +340,47 @@ func makeLegacyKeyringB(b *testing.B, dir string) {
 		b.Fatal(err)
 	}
 }
+
+// TestFileItemFromOlderProcess: an item written under the raw passphrase
+// after the migration (by a credbroker daemon started before the upgrade,
+// still running) is read, and written again under the stretched key.
+func TestFileItemFromOlderProcess(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := openFileStore(t, dir, testPassphrase).Put(KindSession, "prod", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	key := itemKey(KindSession, "old")
+	if err := plainRing(t, dir, testPassphrase).Set(keyring.Item{Key: key, Data: []byte("from an older daemon")}); err != nil {
+		t.Fatal(err)
+	}
+	s := openFileStore(t, dir, testPassphrase)
+	if got, err := s.Get(KindSession, "old"); err != nil || string(got) != "from an older daemon" {
+		t.Fatalf("Get: %q, %v", got, err)
+	}
+	p, err := readParams(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plainRing(t, dir, testPassphrase).Get(key); err == nil {
+		t.Fatal("still under the raw passphrase after it was read")
+	}
+	if it, err := plainRing(t, dir, p.derive(testPassphrase)).Get(key); err != nil || string(it.Data) != "from an older daemon" {
+		t.Fatalf("under the stretched key: %q, %v", it.Data, err)
+	}
+	// A wrong passphrase opens neither.
+	if _, err := openFileStore(t, dir, "another passphrase entirely").Get(KindSession, "old"); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	// Judged by such an item alone, the passphrase is accepted too.
+	dir2 := t.TempDir()
+	if err := openFileStore(t, dir2, testPassphrase).Unlock(testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	if err := plainRing(t, dir2, testPassphrase).Set(keyring.Item{Key: key, Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := openFileStore(t, dir2, testPassphrase).Put(KindSession, "prod", []byte("y")); err != nil {
+		t.Fatalf("Put judged by an older process's item: %v", err)
+	}
+}

@@ -229,7 +229,7 @@ func (s *Store) Get(kind Kind, name string) ([]byte, error) {
 	s.askFirst(itemKey(kind, name))
 	err := s.callWithin(s.fileTimeout(), func() error {
 		return s.locked(true, func() error {
-			item, err := s.ring.Get(itemKey(kind, name))
+			item, err := s.getItem(itemKey(kind, name))
 			if err != nil {
 				return s.mapGetError(err)
 			}

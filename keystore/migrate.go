@@ -234,3 +234,34 @@ func (fb *fileBackend) step(name string) {
 		fb.reached(name)
 	}
 }
+
+// getItem reads key. On a file keyring with parameters, an item the
+// stretched key cannot open but the raw passphrase can was written by an
+// older credbroker still running (a daemon started before the upgrade): it
+// is read, and written again under the stretched key.
+func (s *Store) getItem(key string) (keyring.Item, error) {
+	item, err := s.ring.Get(key)
+	fb := s.file
+	if err == nil || fb == nil || fb.params == nil || !errors.Is(fb.mapGetError(err), ErrWrongPassphrase) {
+		return item, err
+	}
+	pass, _, ok := fb.pass.current()
+	if !ok {
+		return item, err
+	}
+	raw, rerr := openKeyringDir(fb.dir, func(string) (string, error) { return pass, nil })
+	if rerr != nil {
+		return item, err
+	}
+	old, rerr := raw.Get(key)
+	if rerr != nil {
+		return item, err
+	}
+	// The raw passphrase opened it: the passphrase is proven, and so is
+	// the key stretched from it with the folder's parameters.
+	fb.verified = true
+	// Best effort: the item is read either way, and read so again.
+	_ = s.filePut(old)
+	return old, nil
+}
+
