@@ -264,4 +264,3 @@ func (s *Store) getItem(key string) (keyring.Item, error) {
 	_ = s.filePut(old)
 	return old, nil
 }
-
