@@ -37,7 +37,10 @@
 // keyring made before that (no such file) is migrated the first time its
 // passphrase decrypts an item: re-encrypted into a folder beside, committed
 // by writing the parameters file, then moved into place; a crash at any
-// point leaves a keyring that opens with the passphrase.
+// point leaves a keyring that opens with the passphrase. An item an older
+// credbroker still running writes under the raw passphrase afterwards is
+// read, and re-encrypted under the stretched key. An older credbroker
+// cannot read a migrated keyring: restart a daemon after an upgrade.
 //
 // # Importing keyring has a side effect
 //
