@@ -70,6 +70,13 @@ func (g *gate) do(backend string, timeout time.Duration, fn func() error) error 
 	go func() {
 		defer func() { <-g.slot }()
 		defer close(done)
+		defer func() {
+			// A panic here would end the process, not the caller's
+			// request; its value is not shown (it could quote data).
+			if recover() != nil {
+				err = fmt.Errorf("the keyring (%s) failed unexpectedly", backend)
+			}
+		}()
 		err = fn()
 	}()
 	select {

@@ -164,3 +164,16 @@ func TestFilePassphrasePromptNotTimed(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyringPanicIsAnError: a backend that panics fails the call, not the
+// process, and the gate is free for the next call.
+func TestKeyringPanicIsAnError(t *testing.T) {
+	g := newGate()
+	err := g.do("custom", time.Minute, func() error { panic("secret-looking value") })
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := g.do("custom", time.Minute, func() error { return nil }); err != nil {
+		t.Fatalf("next call: %v", err)
+	}
+}
