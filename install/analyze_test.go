@@ -85,12 +85,13 @@ func TestSystemdAnalyzeSecurity(t *testing.T) {
 		// max is the worst acceptable exposure level.
 		max float64
 	}{
-		// "OK" in systemd-analyze's words is 2.0 or lower.
-		{"system", System, "/usr/local/bin/credbroker", 2.0},
-		{"system with a space in the path", System, "/opt/cred broker/credbroker", 2.0},
-		// A user manager cannot apply most of the sandbox; the unit must
-		// still be clearly better than none.
-		{"user", User, "/usr/local/bin/credbroker", baseline - 1},
+		// 1.5 or better (measured: 1.2).
+		{"system", System, "/usr/local/bin/credbroker", 1.5},
+		{"system with a space in the path", System, "/opt/cred broker/credbroker", 1.5},
+		// A user manager drops no capabilities and cannot sandbox the
+		// network; everything else it can apply is set (measured: 3.5,
+		// "OK"; it was 6.2 without the mount-namespace part).
+		{"user", User, "/usr/local/bin/credbroker", 3.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -107,6 +107,8 @@ type Manager struct {
 		describe() string
 	}
 	checkExecutable func(path string) error
+	// files is where install prepares the daemon's folders and files.
+	files files
 }
 
 // NewManager returns a Manager for opts. It does not touch the system.
@@ -132,6 +134,7 @@ func NewManager(opts Options) (*Manager, error) {
 		systemUnitDir:   "/etc/systemd/system",
 		account:         newSystemAccount(),
 		checkExecutable: checkSystemExecutable,
+		files:           defaultFiles(),
 	}
 	if m.geteuid == nil {
 		m.geteuid = os.Geteuid
@@ -220,6 +223,9 @@ func (m *Manager) Install() error {
 			if created {
 				m.notify("created the system user " + SystemAccount + " (" + m.account.describe() + ")")
 			}
+		}
+		if err := m.prepareFiles(); err != nil {
+			return fmt.Errorf("install %s: %w", m, err)
 		}
 	}
 	ctl, err := m.newService(cfg)

@@ -230,12 +230,15 @@ WantedBy=multi-user.target
 `
 
 // userUnit is the unit of a user's own service. The user's service manager
-// holds no privileges, so the sandboxing that needs a mount namespace
-// (ProtectSystem=, ProtectHome=, PrivateTmp=, PrivateDevices=, ProtectKernel*=,
-// ProtectProc=...) would make systemd turn on PrivateUsers= and depend on
-// unprivileged user namespaces, which several distributions disable or
-// confine; the daemon would then fail to start. What remains is enforced by
-// seccomp and prctl, which need no privilege.
+// holds no privileges: capabilities cannot be dropped (it has none to give
+// the daemon anyway), and the sandboxing that needs a mount namespace
+// (ProtectSystem=, ProtectHome=, PrivateTmp=, ProtectKernel*=, ...) is set
+// up inside a user namespace of the service's own, which systemd 253 and
+// later imply for it. Where unprivileged user namespaces are off, systemd
+// leaves that part out and the daemon runs as without it; PrivateUsers= is
+// not set explicitly, as a unit that sets it does not start there. The
+// file keyring's passphrase comes from "credbroker unlock" after login
+// (the daemon waits locked until then), never from a file.
 const userUnit = `# credbroker user service, written by "credbroker service install --user".
 # "credbroker service unit --user" prints it; edit with
 # "systemctl --user edit credbroker" (a drop-in) rather than here.
@@ -260,6 +263,35 @@ RestrictRealtime=yes
 LockPersonality=yes
 # Go binaries never need memory both writable and executable.
 MemoryDenyWriteExecute=yes
+
+# The file system, kernel and clock, as for the system service, where the
+# user manager can set them up (see above). Only the daemon's own folders
+# are writable: its state (audit log, locks; "credbroker service install
+# --user" makes it, 0700), the file keyring, pass's store and gnupg's home.
+# Moved them (XDG_STATE_HOME, XDG_DATA_HOME, CREDBROKER_FILE_DIR,
+# PASSWORD_STORE_DIR)? Add them with a drop-in: ReadWritePaths=...
+ProtectSystem=strict
+ProtectHome=read-only
+ReadWritePaths=-%h/.local/state/credbroker -%h/.local/share/credbroker -%h/.password-store -%h/.gnupg
+# The socket's folder, $XDG_RUNTIME_DIR/credbroker, the user's alone.
+RuntimeDirectory=credbroker
+RuntimeDirectoryMode=0700
+PrivateTmp=yes
+PrivateDevices=yes
+PrivateMounts=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+# Other users' processes are hidden; the daemon's callers are its own
+# user's, whose /proc/PID/exe it still reads for the audit log.
+ProtectProc=invisible
+ProcSubset=pid
+# Not set: KeyringMode=private. The keyctl backend keeps its keys in the
+# user's kernel keyring, reached through the session keyring the service
+# inherits.
 
 # AF_INET and AF_INET6 to reach STS over HTTPS, AF_UNIX for the daemon's
 # socket and for D-Bus (Secret Service, KWallet keyrings).

@@ -123,9 +123,22 @@ func TestSystemdUnitUser(t *testing.T) {
 			}
 		})
 	}
+	// The mount-namespace sandbox, which a user manager sets up in a user
+	// namespace of the service's own, or leaves out where it cannot
+	// ("assuming containerized execution"): the daemon starts either way.
+	for _, want := range []string{"ProtectSystem=strict", "ProtectHome=read-only", "PrivateTmp=yes", "PrivateDevices=yes",
+		"ProtectKernelTunables=yes", "ProtectClock=yes", "ProtectProc=invisible", "RuntimeDirectory=credbroker", "RuntimeDirectoryMode=0700",
+		"ReadWritePaths=-%h/.local/state/credbroker -%h/.local/share/credbroker -%h/.password-store -%h/.gnupg"} {
+		if !have[want] {
+			t.Errorf("user unit lacks the line %q", want)
+		}
+	}
 	// Options that a user manager cannot apply without privileges (or
-	// that name the system account) would stop the daemon from starting.
-	for _, banned := range []string{"User=", "Group=", "LoadCredential=", "ProtectSystem=", "ProtectHome=", "PrivateTmp=", "PrivateDevices=", "ProtectProc=", "CapabilityBoundingSet=", "--system", "{{"} {
+	// that name the system account) would stop the daemon from starting:
+	// dropping capabilities, an explicit PrivateUsers= where user
+	// namespaces are off, a credential it has no file for. KeyringMode=
+	// private would hide the keyctl backend's keys.
+	for _, banned := range []string{"User=", "Group=", "LoadCredential=", "PrivateUsers=", "KeyringMode=", "CapabilityBoundingSet=", "--system", "{{"} {
 		t.Run("no "+banned, func(t *testing.T) {
 			for line := range have {
 				if strings.HasPrefix(line, banned) || strings.Contains(line, " "+banned) {

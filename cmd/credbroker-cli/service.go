@@ -93,6 +93,7 @@ user services.`,
 			switch {
 			case user:
 				fmt.Fprintln(a.stdout, "next, run: credbroker service start --user")
+				fmt.Fprintln(a.stdout, "with the file keyring, the daemon waits for its passphrase: run credbroker unlock after each login")
 			case runtime.GOOS == "linux":
 				fmt.Fprintf(a.stdout, "next: write the profiles to %s (owner root, group %s, mode 0640: the daemon refuses a file others may write or read)\n", install.SystemConfig, install.SystemAccount)
 				fmt.Fprintf(a.stdout, "and the keyring passphrase to %s (owner root, mode 0600), then run: sudo credbroker service start\n", install.SystemPassphrase)
