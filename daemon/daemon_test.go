@@ -53,6 +53,8 @@ type setup struct {
 	// newSTS, when set, makes the STS clients (one fake STS for all
 	// otherwise).
 	newSTS func(region string, ep profile.Endpoint) (broker.STS, error)
+	// realSTS makes the broker use the SDK's STS client.
+	realSTS bool
 	// keys, when set, is the keystore (a daemon restarted on it).
 	keys *keystore.Store
 	// audit, when set, is the audit log (a file in a temporary folder
@@ -84,6 +86,9 @@ func newDaemonHarness(t testing.TB, extraConfig string, opts ...func(*setup)) *d
 	bopts := broker.Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (broker.STS, error) { return h.sts, nil }}
 	if st.newSTS != nil {
 		bopts.NewSTS = st.newSTS
+	}
+	if st.realSTS {
+		bopts.NewSTS = nil // the SDK's client, at each profile's endpoint
 	}
 	switch {
 	case st.codes != nil:

@@ -2,6 +2,10 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -9,6 +13,8 @@ import (
 	"time"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/peercred"
 	"github.com/credbroker/credbroker/profile"
 	"github.com/credbroker/credbroker/wire"
 )
@@ -108,5 +114,46 @@ func await(t *testing.T, ch <-chan struct{}, what string) {
 	case <-ch:
 	case <-time.After(10 * time.Second):
 		t.Fatalf("waited 10 s for %s", what)
+	}
+}
+
+// TestStatusShowsClockSkewToTheOwner: STS's Date header 20 minutes ahead
+// is shown in status to the daemon's own user, as this clock behind;
+// another user's status (with a rule that grants it the profile) does
+// not have it.
+func TestStatusShowsClockSkewToTheOwner(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Date", time.Now().Add(20*time.Minute).UTC().Format(http.TimeFormat))
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+	}))
+	t.Cleanup(srv.Close)
+	h := newDaemonHarness(t, "[profile skewed]\nregion = us-east-1\nendpoint_url = "+srv.URL+"\n[access bob]\nusers = bob\nprofiles = *\neffect = allow\n",
+		func(s *setup) { s.realSTS = true })
+	if err := h.keys.PutAccessKey("skewed", keystore.AccessKey{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: strings.Repeat("s", 40)}); err != nil {
+		t.Fatal(err)
+	}
+	status := func(peer peercred.Peer) wire.Status {
+		var st wire.Status
+		if rec := h.get(peer, wire.PathStatus); rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &st) != nil {
+			t.Fatalf("status: %d %s", rec.Code, rec.Body)
+		}
+		return st
+	}
+	if st := status(alice); st.ClockSkew != nil {
+		t.Fatalf("a clock skew before STS answered: %+v", st.ClockSkew)
+	}
+	if rec := h.get(alice, wire.PathCredentials+"?profile=skewed"); rec.Code == http.StatusOK {
+		t.Fatalf("credentials from a denying STS: %s", rec.Body)
+	}
+	sk := status(alice).ClockSkew
+	if sk == nil || sk.Endpoint != srv.URL || sk.Seconds < 20*60-2 || sk.Seconds > 20*60+2 {
+		t.Fatalf("owner's status: clock skew %+v, want 1200 s from %s", sk, srv.URL)
+	}
+	if st := status(peercred.Peer{UID: 1001, GID: 1001, PID: 7}); st.ClockSkew != nil {
+		t.Errorf("another user's status shows the clock skew: %+v", st.ClockSkew)
 	}
 }
