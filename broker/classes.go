@@ -142,7 +142,7 @@ var Classes = []Class{
 		}
 		return "store it again: credbroker totp add PROFILE"
 	}},
-	{ErrNoSeed, wire.CodeBadRequest, http.StatusConflict, RetryNever, "error",
+	{ErrNoSeed, wire.CodeNoSeed, http.StatusConflict, RetryNever, "error",
 		hint("store the device's seed: credbroker totp add PROFILE < seed.txt")},
 	{keystore.ErrPassphraseRequired, wire.CodePassphrase, http.StatusUnauthorized, RetryHuman, "locked",
 		hint("run: credbroker unlock (it asks for the keyring's passphrase), or set CREDBROKER_FILE_PASSPHRASE for scripts")},

@@ -30,7 +30,7 @@ func sentinels(t *testing.T) map[string]error {
 		"broker.ErrRootKey": ErrRootKey, "broker.ErrInvalidRequest": ErrInvalidRequest,
 		"broker.ErrDaemonRunning": ErrDaemonRunning, "broker.ErrForbidden": ErrForbidden,
 		"broker.ErrMFAWait": ErrMFAWait, "broker.ErrBadRequest": ErrBadRequest,
-		"broker.ErrDamagedSeed": ErrDamagedSeed, "broker.ErrKeyringMismatch": ErrKeyringMismatch, "broker.ErrClockSkew": ErrClockSkew,
+		"broker.ErrDamagedSeed": ErrDamagedSeed, "broker.ErrNoSeed": ErrNoSeed, "broker.ErrKeyringMismatch": ErrKeyringMismatch, "broker.ErrClockSkew": ErrClockSkew,
 		"profile.ErrUnknownProfile": profile.ErrUnknownProfile, "profile.ErrConfig": profile.ErrConfig, "profile.ErrUnsupported": profile.ErrUnsupported,
 		"wire.ErrNoDaemon": wire.ErrNoDaemon, "wire.ErrForeignDaemon": wire.ErrForeignDaemon,
 		"wire.ErrUnsafeSocket": wire.ErrUnsafeSocket, "wire.ErrThrottled": wire.ErrThrottled,

@@ -45,6 +45,7 @@ const (
 	CodeExpiredToken    Code = "expired_token"
 	CodeInvalidRequest  Code = "invalid_request"
 	CodeDamagedSeed     Code = "damaged_seed"
+	CodeNoSeed          Code = "no_seed"
 	CodeKeyring         Code = "keyring"
 	CodeKeyringMismatch Code = "keyring_mismatch"
 	CodeKeyringStalled  Code = "keyring_not_answering"
@@ -64,7 +65,7 @@ const (
 var Codes = []Code{
 	CodeUnknownProfile, CodeConfig, CodeUnsupported, CodeNoAccessKey, CodeRootKey, CodeForbidden, CodeKeyRejected, CodeClockSkew,
 	CodeMFARefused, CodeMFAWait, CodeMFAStepAhead, CodeMFARequired, CodeSTSUnreachable, CodeAccessDenied, CodeSTSUnavailable,
-	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeKeyring, CodeKeyringMismatch, CodeKeyringStalled, CodePassphrase, CodeBadRequest, CodeNoDaemon,
+	CodeExpiredToken, CodeInvalidRequest, CodeDamagedSeed, CodeNoSeed, CodeKeyring, CodeKeyringMismatch, CodeKeyringStalled, CodePassphrase, CodeBadRequest, CodeNoDaemon,
 	CodeForeignDaemon, CodeDaemonRunning, CodeUnsafeSocket, CodeDaemonFailed, CodeTimeout, CodeThrottled, CodeInternal,
 }
 
