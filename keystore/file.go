@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -165,6 +166,10 @@ func (k *stretchedKey) get(p *kdfParams, pass string, gen uint64) string {
 	defer k.mu.Unlock()
 	if k.key == "" || !p.same(k.params) || k.gen != gen {
 		k.key, k.params, k.gen = p.derive(pass), p, gen
+		// Argon2id's 64 MiB is garbage now; without this the daemon's
+		// resident size stays that much larger until the runtime's
+		// scavenger gets round to it (measured: 75 MiB vs 9 MiB).
+		debug.FreeOSMemory()
 	}
 	return k.key
 }
