@@ -74,8 +74,8 @@
 //     a call that outlives it is left running and the caller gets an error
 //     wrapping ErrNotAnswering. Until that call returns, later callers get
 //     the same error at once: a hung keyring holds one goroutine, never one
-//     per caller. Asking for the file passphrase and stretching it happen
-//     before the deadline starts.
+//     per caller. Asking for the file passphrase happens before the
+//     deadline starts; a call that stretches it gets Unlock's deadline.
 //
 // # Concurrency
 //

@@ -49,8 +49,9 @@ type fileBackend struct {
 	// keyring made before them (items under the raw passphrase) or one
 	// with no passphrase chosen yet.
 	params *kdfParams
-	// key is the stretched passphrase, also made before a call starts
-	// (Store.stretchFirst): Argon2id is work, not a keyring that hangs.
+	// key is the stretched passphrase. A call that will stretch it gets
+	// Unlock's deadline (Store.fileTimeout): Argon2id is work, not a
+	// keyring that hangs.
 	key stretchedKey
 	// lock is the folder's lock while an operation runs.
 	lock *dirLock
@@ -159,6 +160,14 @@ type stretchedKey struct {
 	params *kdfParams
 	gen    uint64
 	key    string
+}
+
+// ready reports whether a key was stretched from the passphrase of
+// generation gen.
+func (k *stretchedKey) ready(gen uint64) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.key != "" && k.gen == gen
 }
 
 func (k *stretchedKey) get(p *kdfParams, pass string, gen uint64) string {

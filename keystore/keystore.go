@@ -131,38 +131,31 @@ func (s *Store) askFirst(key string) {
 		return
 	}
 	if key != "" {
-		// A keyring of its own: s.ring belongs to the call holding the
-		// gate. GetMetadata only looks at the file.
-		ring, err := openKeyringDir(s.file.dir, nil)
-		if err != nil {
-			return
-		}
-		if _, err := ring.GetMetadata(key); errors.Is(err, keyring.ErrKeyNotFound) {
+		// Looking is a call into the keyring like any other: a file
+		// system may hang too. GetMetadata only looks at the file.
+		absent := false
+		err := s.call(func() error {
+			_, err := s.ring.GetMetadata(key)
+			absent = errors.Is(err, keyring.ErrKeyNotFound)
+			return nil
+		})
+		if err != nil || absent {
 			return
 		}
 	}
 	_, _ = s.file.pass.get(fmt.Sprintf("Enter passphrase to unlock %q", s.file.dir))
 }
 
-// fileTimeout is the deadline of a call on the file backend that needs the
-// passphrase: before it starts, the key is stretched (Argon2id takes a
-// core for a while, longer on a busy machine: that is not a keyring that
-// stopped answering), and a keyring without parameters, which the call
-// may migrate, gets Unlock's deadline.
+// fileTimeout is the deadline of a call on the file backend: Unlock's
+// when it will stretch the passphrase given (Argon2id takes a core for a
+// while, longer on a busy machine: that is not a keyring that stopped
+// answering) or may migrate a keyring that has no parameters yet.
 func (s *Store) fileTimeout() time.Duration {
-	fb := s.file
-	if fb == nil {
+	if s.file == nil {
 		return s.timeout
 	}
-	p, err := readParams(fb.dir)
-	if err != nil {
-		return s.timeout // the call reports it
-	}
-	if p == nil {
+	if _, gen, ok := s.file.pass.current(); ok && !s.file.key.ready(gen) {
 		return max(s.timeout, unlockTimeout)
-	}
-	if pass, gen, ok := fb.pass.current(); ok {
-		fb.key.get(p, pass, gen)
 	}
 	return s.timeout
 }
