@@ -101,7 +101,8 @@ func TestSquatter(t *testing.T) {
 func TestScripts(t *testing.T) {
 	// The scenarios drive moto_server (IAM users, STS) and the AWS CLI v1
 	// and boto3 of the machine image. Without them, the hermetic suites
-	// (sandbox, policy, daemon...) still run; CI runs these too.
+	// still run (TestSandboxScripts, TestOfflineScripts, the packages'
+	// own tests); CI runs these too.
 	if ok, why := stspeer.Available(); !ok {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(why)
