@@ -163,7 +163,8 @@ func (a *app) totpCode(ctx context.Context, keys *keystore.Store, device string,
 // daemonTOTPCode asks a running daemon of this user for a code of
 // profile's seed (never starting one). asked is false when no daemon of
 // this user answers (none runs, or the system daemon, whose keyring is
-// not this user's): then the code is made here.
+// not this user's), or it finds no seed: then the code is made here (or
+// the missing seed said here, as without a daemon).
 func (a *app) daemonTOTPCode(ctx context.Context, name string) (code string, asked bool, err error) {
 	c, _ := a.client()
 	c.OnWait = func(_ string, wait time.Duration) { a.sayStepWait(wait) }
@@ -176,8 +177,8 @@ func (a *app) daemonTOTPCode(ctx context.Context, name string) (code string, ask
 		}
 	}
 	var de *wire.Error
-	if errors.Is(err, wire.ErrNoDaemon) || errors.As(err, &de) && de.Code == wire.CodeForbidden {
-		return "", false, nil
+	if errors.Is(err, wire.ErrNoDaemon) || errors.As(err, &de) && (de.Code == wire.CodeForbidden || de.Code == wire.CodeNoSeed) {
+		return "", false, nil // made here, or said here why not
 	}
 	return ans.Code, true, err
 }
