@@ -27,6 +27,9 @@ func runGoSDK(t *testing.T, fx *clientFixture, u clientUser) clientResult {
 		return client(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
 	}
 	failure := func(err error) clientError {
+		if err == nil {
+			return clientError{Message: "succeeded", Status: 200}
+		}
 		var re *awshttp.ResponseError
 		status := 0
 		if errors.As(err, &re) {
@@ -63,6 +66,15 @@ func runGoSDK(t *testing.T, fx *clientFixture, u clientUser) clientResult {
 	st, err := base.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900), SerialNumber: aws.String(u.serial), TokenCode: aws.String(code)})
 	must(err)
 	res.SessionAccessKeyID, res.SessionExpiration = *st.Credentials.AccessKeyId, st.Credentials.Expiration.Format(time.RFC3339)
+	res.Refusals = map[string]clientError{}
+	for name, c := range map[string]string{"wrongCode": envValue(fx.env(t, u), "SANDBOX_WRONG_CODE"), "reusedCode": code} {
+		_, err := base.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900), SerialNumber: aws.String(u.serial), TokenCode: aws.String(c)})
+		res.Refusals[name] = failure(err)
+	}
+	for name, role := range map[string]string{"untrusted": elsewhereRole, "noExternalId": partnerRole} {
+		_, err := base.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String(u.name)})
+		res.Refusals[name] = failure(err)
+	}
 	mfa := fromCreds(st.Credentials)
 	sid, err := mfa.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	must(err)
@@ -163,6 +175,13 @@ func runAWSCLI(t *testing.T, fx *clientFixture, u clientUser, major string) clie
 	code, _ := codeAt(u.seed, time.Now().Unix()/totpPeriod)
 	st := ok(base, "sts", "get-session-token", "--duration-seconds", "900", "--serial-number", u.serial, "--token-code", code)["Credentials"]
 	res.SessionAccessKeyID, res.SessionExpiration = s(st, "AccessKeyId"), s(st, "Expiration")
+	res.Refusals = map[string]clientError{}
+	for name, c := range map[string]string{"wrongCode": envValue(base, "SANDBOX_WRONG_CODE"), "reusedCode": code} {
+		_, res.Refusals[name] = aws(base, "sts", "get-session-token", "--duration-seconds", "900", "--serial-number", u.serial, "--token-code", c)
+	}
+	for name, role := range map[string]string{"untrusted": elsewhereRole, "noExternalId": partnerRole} {
+		_, res.Refusals[name] = aws(base, "sts", "assume-role", "--role-arn", role, "--role-session-name", u.name)
+	}
 	res.SessionIdentity = s(ok(as(st), "sts", "get-caller-identity"), "Arn")
 	role := ok(as(st), admin...)
 	res.RoleArn = s(role, "AssumedRoleUser", "Arn")
@@ -238,6 +257,16 @@ func checkClient(t *testing.T, u clientUser, r clientResult) {
 	check("GetFederationToken", r.FederatedArn == fedARN && r.FederatedIdentity == fedARN, r.FederatedArn+" "+r.FederatedIdentity)
 	check("AssumeRoleWithWebIdentity", r.WebIdentityArn == "arn:aws:sts::222222222222:assumed-role/CI/"+u.name && r.WebIdentitySubject == "repo:credbroker/"+u.name,
 		r.WebIdentityArn+" "+r.WebIdentitySubject)
+	// A wrong or used MFA code, and a role whose trust policy does not let
+	// the caller in: AccessDenied, 403, in AWS's words.
+	for name, role := range map[string]string{"wrongCode": "", "reusedCode": "", "untrusted": elsewhereRole, "noExternalId": partnerRole} {
+		e, ok := r.Refusals[name]
+		want := "MultiFactorAuthentication failed with invalid MFA one time pass code."
+		if role != "" {
+			want = "User: " + userARN + " is not authorized to perform: sts:AssumeRole on resource: " + role
+		}
+		check("refused: "+name, ok && e.Code == "AccessDenied" && (e.Status == 0 || e.Status == 403) && strings.HasPrefix(e.Message, want), e)
+	}
 	if r.IAM != nil {
 		check("IAM GetUser, ListAccessKeys, ListMFADevices", r.IAM.User == userARN && len(r.IAM.Keys) == 1 && r.IAM.Keys[0] == u.keyID &&
 			len(r.IAM.MFADevices) == 1 && r.IAM.MFADevices[0] == u.serial, *r.IAM)

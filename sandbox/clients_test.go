@@ -47,6 +47,11 @@ type clientResult struct {
 	WebIdentityArn     string      `json:"webIdentityArn"`
 	WebIdentitySubject string      `json:"webIdentitySubject"`
 	IAM                *iamResult  `json:"iam"`
+	// Refusals: GetSessionToken with a wrong code (wrongCode) and with
+	// the code already used (reusedCode), AssumeRole of a role that trusts
+	// another account (untrusted) and of one that asks for an ExternalId,
+	// without it (noExternalId).
+	Refusals map[string]clientError `json:"refusals"`
 }
 
 // iamResult is what a client got of IAM.
@@ -103,6 +108,30 @@ type clientFixture struct {
 	home  string // an empty HOME and AWS config for the clients
 }
 
+// elsewhereRole trusts another account only; the clients are refused
+// it, and partnerRole without its ExternalId.
+const elsewhereRole = "arn:aws:iam::222222222222:role/Elsewhere"
+
+// wrongCode is a 6-digit code that is the code of no time step from two
+// before to two after now.
+func wrongCode(t *testing.T, seed string) string {
+	t.Helper()
+	now := time.Now().Unix() / totpPeriod
+	valid := map[string]bool{}
+	for s := now - 2; s <= now+2; s++ {
+		c, err := codeAt(seed, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		valid[c] = true
+	}
+	for n := 0; ; n++ {
+		if c := fmt.Sprintf("%06d", (123456+n*7919)%1000000); !valid[c] {
+			return c
+		}
+	}
+}
+
 const federationPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
 
 var clientNames = []string{"go-sdk", "aws-cli-v2", "aws-cli-v1", "boto3", "js-sdk-v3"}
@@ -114,6 +143,12 @@ func startClientSandbox(t *testing.T) *clientFixture {
 		t.Fatal(err)
 	}
 	addOIDC(st)
+	for name, trust := range map[string]string{
+		"Partner":   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"partner-7"}}}]}`,
+		"Elsewhere": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"sts:AssumeRole"}]}`,
+	} {
+		st.Roles = append(st.Roles, Role{Account: ProdAccount, Name: name, ID: "AROA" + strings.ToUpper(name) + strings.Repeat("0", 16-len(name)), TrustPolicy: json.RawMessage(trust)})
+	}
 	fx := &clientFixture{users: map[string]clientUser{}, home: t.TempDir()}
 	for _, name := range clientNames {
 		u := clientUser{name: name, serial: "arn:aws:iam::" + DevAccount + ":mfa/" + name}
@@ -180,6 +215,7 @@ func (fx *clientFixture) env(t *testing.T, u clientUser) []string {
 		"SANDBOX_CLIENT=" + u.name, "SANDBOX_MFA_SERIAL=" + u.serial, "SANDBOX_MFA_CODE=" + code,
 		"SANDBOX_ADMIN_ROLE=arn:aws:iam::222222222222:role/Admin", "SANDBOX_CI_ROLE=" + ciRole,
 		"SANDBOX_WEB_IDENTITY_TOKEN=" + token, "SANDBOX_FEDERATION_POLICY=" + federationPolicy,
+		"SANDBOX_WRONG_CODE=" + wrongCode(t, u.seed), "SANDBOX_PARTNER_ROLE=" + partnerRole, "SANDBOX_ELSEWHERE_ROLE=" + elsewhereRole,
 	}
 	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "npm_config_cache"} {
 		if v, ok := os.LookupEnv(k); ok {

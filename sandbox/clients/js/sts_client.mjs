@@ -43,6 +43,13 @@ const session = (await base.send(new GetSessionTokenCommand({
 }))).Credentials;
 out.sessionAccessKeyId = session.AccessKeyId;
 out.sessionExpiration = session.Expiration.toISOString();
+const mfaCode = (code) => new GetSessionTokenCommand({ DurationSeconds: 900, SerialNumber: env.SANDBOX_MFA_SERIAL, TokenCode: code });
+out.refusals = {
+  wrongCode: await failure(base.send(mfaCode(env.SANDBOX_WRONG_CODE))),
+  reusedCode: await failure(base.send(mfaCode(env.SANDBOX_MFA_CODE))),
+  untrusted: await failure(base.send(new AssumeRoleCommand({ RoleArn: env.SANDBOX_ELSEWHERE_ROLE, RoleSessionName: name }))),
+  noExternalId: await failure(base.send(new AssumeRoleCommand({ RoleArn: env.SANDBOX_PARTNER_ROLE, RoleSessionName: name }))),
+};
 const mfa = sts(creds(session));
 out.sessionIdentity = (await mfa.send(new GetCallerIdentityCommand({}))).Arn;
 const role = await mfa.send(new AssumeRoleCommand({ RoleArn: env.SANDBOX_ADMIN_ROLE, RoleSessionName: name }));

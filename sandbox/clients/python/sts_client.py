@@ -52,6 +52,12 @@ out["decoded"] = base.decode_authorization_message(EncodedMessage=encoded)["Deco
 session = base.get_session_token(DurationSeconds=900, SerialNumber=env["SANDBOX_MFA_SERIAL"], TokenCode=env["SANDBOX_MFA_CODE"])["Credentials"]
 out["sessionAccessKeyId"] = session["AccessKeyId"]
 out["sessionExpiration"] = session["Expiration"].isoformat()
+out["refusals"] = {
+    "wrongCode": failure(base.get_session_token, DurationSeconds=900, SerialNumber=env["SANDBOX_MFA_SERIAL"], TokenCode=env["SANDBOX_WRONG_CODE"]),
+    "reusedCode": failure(base.get_session_token, DurationSeconds=900, SerialNumber=env["SANDBOX_MFA_SERIAL"], TokenCode=env["SANDBOX_MFA_CODE"]),
+    "untrusted": failure(base.assume_role, RoleArn=env["SANDBOX_ELSEWHERE_ROLE"], RoleSessionName=name),
+    "noExternalId": failure(base.assume_role, RoleArn=env["SANDBOX_PARTNER_ROLE"], RoleSessionName=name),
+}
 mfa = client("sts", session)
 out["sessionIdentity"] = mfa.get_caller_identity()["Arn"]
 role = mfa.assume_role(RoleArn=env["SANDBOX_ADMIN_ROLE"], RoleSessionName=name)
