@@ -50,7 +50,8 @@ type clientResult struct {
 	// Refusals: GetSessionToken with a wrong code (wrongCode) and with
 	// the code already used (reusedCode), AssumeRole of a role that trusts
 	// another account (untrusted) and of one that asks for an ExternalId,
-	// without it (noExternalId).
+	// without it (noExternalId); the JS SDK also signs with its clock 10
+	// minutes behind (tenMinutesOld).
 	Refusals map[string]clientError `json:"refusals"`
 }
 

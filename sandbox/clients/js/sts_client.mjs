@@ -49,6 +49,9 @@ out.refusals = {
   reusedCode: await failure(base.send(mfaCode(env.SANDBOX_MFA_CODE))),
   untrusted: await failure(base.send(new AssumeRoleCommand({ RoleArn: env.SANDBOX_ELSEWHERE_ROLE, RoleSessionName: name }))),
   noExternalId: await failure(base.send(new AssumeRoleCommand({ RoleArn: env.SANDBOX_PARTNER_ROLE, RoleSessionName: name }))),
+  // Signed by a clock 10 minutes behind (the SDK's systemClockOffset).
+  tenMinutesOld: await failure(new STSClient({ region: env.AWS_REGION, maxAttempts: 1, systemClockOffset: -600000 })
+    .send(new GetCallerIdentityCommand({}))),
 };
 const mfa = sts(creds(session));
 out.sessionIdentity = (await mfa.send(new GetCallerIdentityCommand({}))).Arn;
