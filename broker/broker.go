@@ -208,7 +208,7 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		if st.SessionPolicy == "" {
 			continue
 		}
-		doc, err := readSessionPolicy(st)
+		doc, err := ReadSessionPolicy(st.SessionPolicy, st.Profile)
 		if err != nil {
 			return cache.Entry{}, err
 		}

@@ -47,21 +47,6 @@ func (b *Broker) Forget(r *profile.Resolver, name string) (int, error) {
 			}
 		}
 	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	dropped := 0
-	for _, name := range names {
-		found, err := b.cache.Has(name)
-		if err != nil {
-			return dropped, err
-		}
-		if !found {
-			continue
-		}
-		if err := b.cache.Drop(name); err != nil {
-			return dropped, err
-		}
-		dropped++
-	}
-	return dropped, nil
+	dropped, err := b.Clear(names)
+	return len(dropped), err
 }

@@ -14,14 +14,16 @@ import (
 // 2,048 characters.
 const maxPolicyFile = 64 << 10
 
-// readSessionPolicy reads and checks the session policy of step (see
-// policy.CheckSessionPolicy: JSON, grammar, errors of lint, AWS's 2,048
-// characters). A failure is a *profile.ConfigError naming the file.
-func readSessionPolicy(st profile.RoleStep) (string, error) {
+// ReadSessionPolicy reads and checks the session_policy file at path of
+// profile name (see policy.CheckSessionPolicy: JSON, grammar, errors of
+// lint, AWS's 2,048 characters), for AssumeRole and for credbroker
+// login's GetFederationToken alike. A failure is a *profile.ConfigError
+// naming the file.
+func ReadSessionPolicy(path, name string) (string, error) {
 	fail := func(msg string) error {
-		return &profile.ConfigError{Path: st.SessionPolicy, Msg: fmt.Sprintf("session_policy of profile %s: %s", st.Profile, msg)}
+		return &profile.ConfigError{Path: path, Msg: fmt.Sprintf("session_policy of profile %s: %s", name, msg)}
 	}
-	f, err := os.Open(st.SessionPolicy)
+	f, err := os.Open(path)
 	if err != nil {
 		return "", fail(errors.Unwrap(err).Error())
 	}

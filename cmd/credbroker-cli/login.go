@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/keystore"
-	"github.com/credbroker/credbroker/policy"
 	"github.com/credbroker/credbroker/profile"
 	"github.com/credbroker/credbroker/wire"
 )
@@ -208,7 +206,7 @@ func (a *app) federationToken(ctx context.Context, b *broker.Broker, r *profile.
 	doc := allowAllPolicy
 	cfg, _ := a.config()
 	if p := cfg.Profiles[chain.Profile]; p != nil && p.SessionPolicy != "" {
-		data, err := readPolicyFile(p.SessionPolicy, chain.Profile)
+		data, err := broker.ReadSessionPolicy(p.SessionPolicy, chain.Profile)
 		if err != nil {
 			return out, err
 		}
@@ -269,33 +267,6 @@ func federatedName(user string) string {
 		user += "-credbroker"
 	}
 	return user
-}
-
-// maxPolicyFile bounds what is read of a session policy file (AWS takes
-// 2,048 characters).
-const maxPolicyFile = 64 << 10
-
-// readPolicyFile reads and checks a profile's session_policy.
-func readPolicyFile(path, name string) (string, error) {
-	fail := func(msg string) error {
-		return &profile.ConfigError{Path: path, Msg: "session_policy of profile " + name + ": " + msg}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fail(errors.Unwrap(err).Error())
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPolicyFile+1))
-	if err != nil {
-		return "", fail(err.Error())
-	}
-	if len(data) > maxPolicyFile {
-		return "", fail(fmt.Sprintf("larger than %d bytes", maxPolicyFile))
-	}
-	if err := policy.CheckSessionPolicy(data); err != nil {
-		return "", fail(err.Error())
-	}
-	return string(data), nil
 }
 
 // getSigninToken trades temporary credentials for a sign-in token at the
