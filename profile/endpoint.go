@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// Endpoint is the STS endpoint a chain talks to.
+// Endpoint is where a chain's calls go: its STS endpoint
+// (RoleChain.Endpoint), or its IAM endpoint (Resolver.IAMEndpoint).
 type Endpoint struct {
 	// URL is "" for the endpoint the SDK's own resolver picks from the
 	// chain's region (and partition), with UseFIPS and UseDualStack.
@@ -69,9 +70,6 @@ func (c *RoleChain) TrustDomain() string {
 // winning.
 func (r *Resolver) endpoint(path []string) (Endpoint, error) {
 	var (
-		ignore                 bool
-		services               string
-		profileURL             *Profile
 		fips, dual             bool
 		fipsSource, dualSource string
 	)
@@ -79,15 +77,6 @@ func (r *Resolver) endpoint(path []string) (Endpoint, error) {
 		p := r.Config.Profiles[path[i]]
 		if p == nil || p.handsOff() {
 			continue
-		}
-		if p.IgnoreSet {
-			ignore = p.IgnoreConfiguredEndpointURLs
-		}
-		if p.Services != "" {
-			services = p.Services
-		}
-		if p.EndpointURL != "" {
-			profileURL = p
 		}
 		if p.UseFIPSEndpoint != nil {
 			fips, fipsSource = *p.UseFIPSEndpoint, "use_fips_endpoint in profile "+p.Name
@@ -109,17 +98,13 @@ func (r *Resolver) endpoint(path []string) (Endpoint, error) {
 			*v.dst, *v.source = b, v.name
 		}
 	}
-	if v := r.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return Endpoint{}, &ConfigError{Msg: fmt.Sprintf("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=%q must be true or false", clip(v))}
-		}
-		ignore = b
+	c, err := r.configured(path)
+	if err != nil {
+		return Endpoint{}, err
 	}
 	ep := Endpoint{UseFIPS: fips, UseDualStack: dual}
-	if !ignore {
-		var err error
-		if ep.URL, ep.Source, err = r.configuredURL(services, profileURL); err != nil {
+	if !c.ignore {
+		if ep.URL, ep.Source, err = r.configuredURL(c.services, c.profile); err != nil {
 			return Endpoint{}, err
 		}
 	}
@@ -132,6 +117,82 @@ func (r *Resolver) endpoint(path []string) (Endpoint, error) {
 				return Endpoint{}, &ConfigError{Msg: fmt.Sprintf("%s asks for the %s endpoint, but STS is at the custom endpoint %s (from %s): the AWS SDKs refuse %s with a custom endpoint; unset one of them", v.source, v.variant, ep.URL, ep.Source, v.variant)}
 			}
 		}
+	}
+	return ep, nil
+}
+
+// configured is what the profiles along a chain's path, and the
+// environment, say about configured endpoints, for every service alike:
+// profile settings are inherited along source_profile, the nearest
+// profile to the one asked winning, and
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS overrides the profiles'
+// ignore_configured_endpoint_urls.
+type configured struct {
+	// ignore turns configured endpoints off: the SDK's own resolver
+	// picks the endpoint.
+	ignore bool
+	// services names the [services] section that applies ("" for none).
+	services string
+	// profile is the nearest profile with an endpoint_url (nil for none).
+	profile *Profile
+}
+
+func (r *Resolver) configured(path []string) (configured, error) {
+	var c configured
+	for i := len(path) - 1; i >= 0; i-- {
+		p := r.Config.Profiles[path[i]]
+		if p == nil || p.handsOff() {
+			continue
+		}
+		if p.IgnoreSet {
+			c.ignore = p.IgnoreConfiguredEndpointURLs
+		}
+		if p.Services != "" {
+			c.services = p.Services
+		}
+		if p.EndpointURL != "" {
+			c.profile = p
+		}
+	}
+	if v := r.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, &ConfigError{Msg: fmt.Sprintf("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=%q must be true or false", clip(v))}
+		}
+		c.ignore = b
+	}
+	return c, nil
+}
+
+// IAMEndpoint is where IAM calls for chain go, found as the AWS SDKs find
+// a service's endpoint, from the settings chain's STS endpoint is found
+// with: nothing configured when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or
+// the profile's ignore_configured_endpoint_urls) is true; else
+// AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL, the iam endpoint_url of the
+// profile's [services] section, the profile's endpoint_url. URL "" is the
+// partition's IAM endpoint, which the SDK resolves from the chain's
+// region (IAM is global in each partition: iam.amazonaws.com,
+// iam.us-gov.amazonaws.com, iam.cn-north-1.amazonaws.com.cn) and signs
+// for the partition's region. CABundle is the chain's.
+func (r *Resolver) IAMEndpoint(chain *RoleChain) (Endpoint, error) {
+	ep := Endpoint{CABundle: chain.Endpoint.CABundle}
+	c, err := r.configured(chain.Path)
+	if err != nil || c.ignore {
+		return ep, err
+	}
+	for _, env := range []string{"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL"} {
+		if v := r.Getenv(env); v != "" {
+			ep.URL, ep.Source = v, env
+			return ep, checkIAMEndpoint(ep)
+		}
+	}
+	if v := r.Config.Services[c.services]["iam"]["endpoint_url"]; c.services != "" && v != "" {
+		ep.URL, ep.Source = v, "[services "+c.services+"]"
+		return ep, checkIAMEndpoint(ep)
+	}
+	if c.profile != nil {
+		ep.URL, ep.Source = c.profile.EndpointURL, "endpoint_url of profile "+c.profile.Name
+		return ep, checkIAMEndpoint(ep)
 	}
 	return ep, nil
 }
@@ -163,19 +224,42 @@ func (r *Resolver) configuredURL(services string, profile *Profile) (u, source s
 	return "", "", nil
 }
 
-// checkEndpoint accepts an https:// URL, or an http:// one on a loopback
-// host only: a plain-http STS endpoint elsewhere would carry a long-lived
-// key's signed request and the credentials STS returns across a network
-// in clear. The error names source, where the URL came from.
+// checkEndpoint accepts what endpointURL does. The error names source,
+// where the URL came from.
 func checkEndpoint(source, v string) error {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch isURL, safe := endpointURL(v); {
+	case !isURL:
 		return fmt.Errorf("%s: %q is not an http:// or https:// URL", source, clip(v))
-	}
-	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+	case !safe:
 		return fmt.Errorf("%s %s: plain http is accepted only on loopback: use https", source, clip(v))
 	}
 	return nil
+}
+
+// checkIAMEndpoint accepts what endpointURL does, for IAM: a request
+// signed with a long-lived key, and the secret of a new key in
+// CreateAccessKey's answer, never cross a network in clear either.
+func checkIAMEndpoint(ep Endpoint) error {
+	switch isURL, safe := endpointURL(ep.URL); {
+	case !isURL:
+		return fmt.Errorf("IAM endpoint %q (from %s) is not an http:// or https:// URL", ep.URL, ep.Source)
+	case !safe:
+		return fmt.Errorf("IAM endpoint %s (from %s): plain http is accepted only on loopback: use https", ep.URL, ep.Source)
+	}
+	return nil
+}
+
+// endpointURL says whether v is an http:// or https:// URL, and whether
+// it is safe to send requests to: https://, or http:// on a loopback host
+// only. A plain-http endpoint elsewhere would carry a long-lived key's
+// signed request, and the credentials STS returns, across a network in
+// clear.
+func endpointURL(v string) (isURL, safe bool) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false, false
+	}
+	return true, u.Scheme == "https" || loopbackHost(u.Hostname())
 }
 
 // loopbackHost: localhost, 127.0.0.0/8 or ::1.

@@ -179,3 +179,53 @@ func TestEndpointStringAndTrustDomain(t *testing.T) {
 		t.Errorf("trust domains: a %s, b %s, cn %s", domain("a"), domain("b"), domain("cn"))
 	}
 }
+
+func TestIAMEndpoint(t *testing.T) {
+	t.Parallel()
+	cfg, err := ParseConfig("/cfg", strings.NewReader(`
+[profile base]
+endpoint_url = https://base.example
+[profile svc]
+services = local
+[services local]
+iam =
+  endpoint_url = http://127.0.0.1:4566
+[profile plain]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		path    []string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"partition's", []string{"plain"}, nil, "", ""},
+		{"profile endpoint_url", []string{"base"}, nil, "https://base.example", ""},
+		{"inherited along source_profile", []string{"plain", "base"}, nil, "https://base.example", ""},
+		{"services section", []string{"svc"}, nil, "http://127.0.0.1:4566", ""},
+		{"AWS_ENDPOINT_URL first", []string{"base"}, map[string]string{"AWS_ENDPOINT_URL": "https://all.example"}, "https://all.example", ""},
+		{"AWS_ENDPOINT_URL_IAM before it", []string{"base"}, map[string]string{"AWS_ENDPOINT_URL": "https://all.example", "AWS_ENDPOINT_URL_IAM": "https://iam.example"}, "https://iam.example", ""},
+		{"AWS_ENDPOINT_URL_STS is STS's only", []string{"plain"}, map[string]string{"AWS_ENDPOINT_URL_STS": "https://sts.example"}, "", ""},
+		{"ignored", []string{"base"}, map[string]string{"AWS_ENDPOINT_URL_IAM": "https://iam.example", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "", ""},
+		{"plain http elsewhere", []string{"plain"}, map[string]string{"AWS_ENDPOINT_URL_IAM": "http://iam.example"}, "", "IAM endpoint http://iam.example (from AWS_ENDPOINT_URL_IAM): plain http is accepted only on loopback: use https"},
+		{"not a URL", []string{"plain"}, map[string]string{"AWS_ENDPOINT_URL_IAM": "iam.example"}, "", `IAM endpoint "iam.example" (from AWS_ENDPOINT_URL_IAM) is not an http:// or https:// URL`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := &Resolver{Config: cfg, Getenv: func(k string) string { return tc.env[k] }}
+			ep, err := r.IAMEndpoint(&RoleChain{Path: tc.path, Endpoint: Endpoint{CABundle: "/ca.pem"}})
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || ep.URL != tc.want || ep.CABundle != "/ca.pem" {
+				t.Fatalf("IAMEndpoint = %+v, %v; want %q", ep, err, tc.want)
+			}
+		})
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"github.com/boombuler/barcode/qr"
 
 	"github.com/credbroker/credbroker/mfa"
-	"github.com/credbroker/credbroker/profile"
 )
 
 // TestRenderQR reads the half blocks back into modules: every module of
@@ -75,53 +74,6 @@ func TestOtpauthURI(t *testing.T) {
 	b, _ := bare.Code(now)
 	if a != b {
 		t.Fatal("the URI's seed makes other codes than the secret")
-	}
-}
-
-func TestIAMEndpoint(t *testing.T) {
-	cfg, err := profile.ParseConfig("/cfg", strings.NewReader(`
-[profile base]
-endpoint_url = https://base.example
-[profile svc]
-services = local
-[services local]
-iam =
-  endpoint_url = http://127.0.0.1:4566
-[profile plain]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name    string
-		path    []string
-		env     map[string]string
-		want    string
-		wantErr string
-	}{
-		{"partition's", []string{"plain"}, nil, "", ""},
-		{"profile endpoint_url", []string{"base"}, nil, "https://base.example", ""},
-		{"inherited along source_profile", []string{"plain", "base"}, nil, "https://base.example", ""},
-		{"services section", []string{"svc"}, nil, "http://127.0.0.1:4566", ""},
-		{"AWS_ENDPOINT_URL first", []string{"base"}, map[string]string{"AWS_ENDPOINT_URL": "https://all.example"}, "https://all.example", ""},
-		{"AWS_ENDPOINT_URL_IAM before it", []string{"base"}, map[string]string{"AWS_ENDPOINT_URL": "https://all.example", "AWS_ENDPOINT_URL_IAM": "https://iam.example"}, "https://iam.example", ""},
-		{"ignored", []string{"base"}, map[string]string{"AWS_ENDPOINT_URL_IAM": "https://iam.example", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "", ""},
-		{"plain http elsewhere", []string{"plain"}, map[string]string{"AWS_ENDPOINT_URL_IAM": "http://iam.example"}, "", "plain http is accepted only on loopback"},
-		{"not a URL", []string{"plain"}, map[string]string{"AWS_ENDPOINT_URL_IAM": "iam.example"}, "", "is not an http:// or https:// URL"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			a := &app{getenv: func(k string) string { return tc.env[k] }}
-			ep, err := a.iamEndpoint(cfg, &profile.RoleChain{Path: tc.path})
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil || ep.URL != tc.want {
-				t.Fatalf("iamEndpoint = %q, %v; want %q", ep.URL, err, tc.want)
-			}
-		})
 	}
 }
 

@@ -54,25 +54,11 @@ in IAM until you deactivate it).`,
 }
 
 func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replace bool) error {
-	b, r, err := a.broker()
+	k, err := a.ownKey(name, "mfa enrol")
 	if err != nil {
 		return err
 	}
-	chain, err := r.Resolve(name)
-	if err != nil {
-		return err
-	}
-	if chain.Source != name {
-		return fmt.Errorf("profile %s uses the key of profile %s: run credbroker mfa enrol %s", name, chain.Source, chain.Source)
-	}
-	keys, _ := a.keystore()
-	key, err := keys.AccessKey(name)
-	if errors.Is(err, keystore.ErrNotFound) {
-		return &broker.NoAccessKeyError{Profile: name, Source: name}
-	}
-	if err != nil {
-		return fmt.Errorf("profile %s: read access key: %w", name, err)
-	}
+	keys, key := k.keys, k.key
 	previous, err := keys.Get(keystore.KindTOTPSeed, name)
 	switch {
 	case err == nil && !replace:
@@ -81,23 +67,14 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 	case err != nil && !errors.Is(err, keystore.ErrNotFound):
 		return fmt.Errorf("profile %s: read TOTP seed: %w", name, err)
 	}
-	arn, err := b.CheckKey(ctx, r, name, key, false)
+	arn, user, err := k.user(ctx)
 	if err != nil {
 		return err
-	}
-	user := userNameOf(arn)
-	if user == "" {
-		return fmt.Errorf("profile %s: the stored key is %s's, not an IAM user's", name, arn)
 	}
 	if deviceName == "" {
 		deviceName = user
 	}
-	cfg, _ := a.config()
-	ep, err := a.iamEndpoint(cfg, chain)
-	if err != nil {
-		return err
-	}
-	client, err := newIAMClient(chain.Region, ep)
+	client, ep, err := k.iamClient()
 	if err != nil {
 		return err
 	}
@@ -154,6 +131,7 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 			return err
 		}
 	}
+	cfg := k.r.Config
 	if p := cfg.Profiles[name]; p != nil && p.MFASerial == serial {
 		fmt.Fprintf(a.stdout, "Profile %s already names it (mfa_serial).\n", name)
 		return nil

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,77 +13,83 @@ import (
 
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/cache"
+	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/profile"
 )
 
-// iamEndpoint is where IAM calls for chain go, found as the AWS SDKs find
-// a service's endpoint: nothing configured when
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's
-// ignore_configured_endpoint_urls) is true; else AWS_ENDPOINT_URL_IAM,
-// AWS_ENDPOINT_URL, the iam endpoint_url of the profile's [services]
-// section, the profile's endpoint_url (each inherited along
-// source_profile, the nearest winning). URL "" is the partition's IAM
-// endpoint, which the SDK resolves from the chain's region (IAM is global
-// in each partition: iam.amazonaws.com, iam.us-gov.amazonaws.com,
-// iam.cn-north-1.amazonaws.com.cn) and signs for the partition's region.
-func (a *app) iamEndpoint(cfg *profile.Config, chain *profile.RoleChain) (profile.Endpoint, error) {
-	ep := profile.Endpoint{CABundle: chain.Endpoint.CABundle}
-	ignore, services := false, ""
-	var own *profile.Profile
-	for i := len(chain.Path) - 1; i >= 0; i-- {
-		p := cfg.Profiles[chain.Path[i]]
-		if p == nil {
-			continue
-		}
-		if p.IgnoreSet {
-			ignore = p.IgnoreConfiguredEndpointURLs
-		}
-		if p.Services != "" {
-			services = p.Services
-		}
-		if p.EndpointURL != "" {
-			own = p
-		}
-	}
-	if v := a.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return ep, fmt.Errorf("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=%q must be true or false", v)
-		}
-		ignore = b
-	}
-	if ignore {
-		return ep, nil
-	}
-	for _, env := range []string{"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL"} {
-		if v := a.getenv(env); v != "" {
-			ep.URL, ep.Source = v, env
-			return ep, checkIAMEndpoint(ep)
-		}
-	}
-	if v := cfg.Services[services]["iam"]["endpoint_url"]; services != "" && v != "" {
-		ep.URL, ep.Source = v, "[services "+services+"]"
-		return ep, checkIAMEndpoint(ep)
-	}
-	if own != nil {
-		ep.URL, ep.Source = own.EndpointURL, "endpoint_url of profile "+own.Name
-		return ep, checkIAMEndpoint(ep)
-	}
-	return ep, nil
+// ownKey is a profile that starts from its own stored access key, with
+// that key: what credbroker rotate, mfa enrol and login act on as the
+// key's IAM user.
+type ownKey struct {
+	name  string
+	b     *broker.Broker
+	r     *profile.Resolver
+	chain *profile.RoleChain
+	keys  *keystore.Store
+	key   keystore.AccessKey
 }
 
-// checkIAMEndpoint accepts https, or plain http on loopback only: a
-// request signed with a long-lived key, and the secret of a new key in
-// CreateAccessKey's answer, never cross a network in clear.
-func checkIAMEndpoint(ep profile.Endpoint) error {
-	u, err := url.Parse(ep.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("IAM endpoint %q (from %s) is not an http:// or https:// URL", ep.URL, ep.Source)
+// ownKey resolves profile name and reads its stored access key. A profile
+// whose chain starts from another profile's key is refused, with the
+// credbroker command to run for that one.
+func (a *app) ownKey(name, command string) (*ownKey, error) {
+	b, r, err := a.broker()
+	if err != nil {
+		return nil, err
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("IAM endpoint %s (from %s): plain http is accepted only on loopback: use https", ep.URL, ep.Source)
+	chain, err := r.Resolve(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return a.ownKeyOf(b, r, chain, command)
+}
+
+// ownKeyOf is ownKey for a chain already resolved.
+func (a *app) ownKeyOf(b *broker.Broker, r *profile.Resolver, chain *profile.RoleChain, command string) (*ownKey, error) {
+	name := chain.Profile
+	if chain.Source != name {
+		return nil, fmt.Errorf("profile %s uses the key of profile %s: run credbroker %s %s", name, chain.Source, command, chain.Source)
+	}
+	keys, err := a.keystore()
+	if err != nil {
+		return nil, err
+	}
+	key, err := keys.AccessKey(name)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, &broker.NoAccessKeyError{Profile: name, Source: name}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: read access key: %w", name, err)
+	}
+	return &ownKey{name: name, b: b, r: r, chain: chain, keys: keys, key: key}, nil
+}
+
+// errNotIAMUser: the stored key is not an IAM user's (the root user's).
+var errNotIAMUser = errors.New("not an IAM user's")
+
+// user asks STS whose the key is (GetCallerIdentity): its ARN, and the
+// IAM user's name. A key that is not an IAM user's is refused
+// (errNotIAMUser).
+func (k *ownKey) user(ctx context.Context) (arn, user string, err error) {
+	arn, err = k.b.CheckKey(ctx, k.r, k.name, k.key, false)
+	if err != nil {
+		return "", "", err
+	}
+	if user = userNameOf(arn); user == "" {
+		return "", "", fmt.Errorf("profile %s: the stored key is %s's, %w", k.name, arn, errNotIAMUser)
+	}
+	return arn, user, nil
+}
+
+// iamClient is an IAM client at the chain's IAM endpoint
+// (profile.Resolver.IAMEndpoint), and that endpoint, for messages.
+func (k *ownKey) iamClient() (*iam.Client, profile.Endpoint, error) {
+	ep, err := k.r.IAMEndpoint(k.chain)
+	if err != nil {
+		return nil, ep, err
+	}
+	client, err := newIAMClient(k.chain.Region, ep)
+	return client, ep, err
 }
 
 func isLoopback(host string) bool {

@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credbroker/credbroker/broker"
-	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/profile"
 	"github.com/credbroker/credbroker/wire"
 )
@@ -212,21 +211,14 @@ func (a *app) federationToken(ctx context.Context, b *broker.Broker, r *profile.
 		}
 		doc = data
 	}
-	keys, _ := a.keystore()
-	key, err := keys.AccessKey(chain.Source)
-	if errors.Is(err, keystore.ErrNotFound) {
-		return out, &broker.NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
-	}
+	k, err := a.ownKeyOf(b, r, chain, "login")
 	if err != nil {
 		return out, err
 	}
-	arn, err := b.CheckKey(ctx, r, chain.Source, key, false)
+	key := k.key
+	_, user, err := k.user(ctx)
 	if err != nil {
 		return out, err
-	}
-	user := userNameOf(arn)
-	if user == "" {
-		return out, fmt.Errorf("profile %s: the stored key is %s's, not an IAM user's", chain.Profile, arn)
 	}
 	ep, err := broker.STSEndpoint(chain.Region, chain.Endpoint)
 	if err != nil {

@@ -56,42 +56,22 @@ func (e *rotateError) Error() string { return e.msg }
 func (e *rotateError) Hint() string { return e.hint }
 
 func (a *app) rotate(ctx context.Context, name string) error {
-	b, r, err := a.broker()
+	k, err := a.ownKey(name, "rotate")
 	if err != nil {
 		return err
 	}
-	chain, err := r.Resolve(name)
-	if err != nil {
-		return err
-	}
-	if chain.Source != name {
-		return fmt.Errorf("profile %s uses the key of profile %s: run credbroker rotate %s", name, chain.Source, chain.Source)
-	}
-	keys, _ := a.keystore()
-	old, err := keys.AccessKey(name)
-	if errors.Is(err, keystore.ErrNotFound) {
-		return &broker.NoAccessKeyError{Profile: name, Source: name}
-	}
-	if err != nil {
-		return fmt.Errorf("profile %s: read access key: %w", name, err)
-	}
+	b, r, chain, keys, old := k.b, k.r, k.chain, k.keys, k.key
 	oldID := cache.LastFour(old.AccessKeyID)
 	// Who the key belongs to: CreateAccessKey names the user, and the new
 	// key must turn out to be the same user's.
-	arn, err := b.CheckKey(ctx, r, name, old, false)
+	arn, user, err := k.user(ctx)
+	if errors.Is(err, errNotIAMUser) {
+		return fmt.Errorf("%w: only an IAM user's key can be rotated", err)
+	}
 	if err != nil {
 		return err
 	}
-	user := userNameOf(arn)
-	if user == "" {
-		return fmt.Errorf("profile %s: the stored key is %s's, not an IAM user's: only an IAM user's key can be rotated", name, arn)
-	}
-	cfg, _ := a.config()
-	ep, err := a.iamEndpoint(cfg, chain)
-	if err != nil {
-		return err
-	}
-	client, err := newIAMClient(chain.Region, ep)
+	client, ep, err := k.iamClient()
 	if err != nil {
 		return err
 	}
