@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"time"
@@ -89,6 +90,22 @@ func (a *app) fetch(ctx context.Context, name string, prompt bool) ([]byte, erro
 		a.warn("--mfa-code was not used: the daemon needed no MFA code for profile " + name)
 	}
 	return body, err
+}
+
+// processOutput is profile name's credentials from the daemon (fetch,
+// within timeout), read as credential_process JSON.
+func (a *app) processOutput(ctx context.Context, name string, prompt bool, timeout time.Duration) (wire.ProcessOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	body, err := a.fetch(ctx, name, prompt)
+	if err != nil {
+		return wire.ProcessOutput{}, err
+	}
+	var out wire.ProcessOutput
+	if err := json.Unmarshal(body, &out); err != nil || out.AccessKeyID == "" || out.SecretAccessKey == "" {
+		return wire.ProcessOutput{}, errors.New("the daemon's answer is not credential_process JSON")
+	}
+	return out, nil
 }
 
 // passphraseWanted reports whether err is the daemon asking for the file

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credbroker/credbroker/broker"
-	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/profile"
 )
 
@@ -72,15 +71,11 @@ account the message was issued to.`,
 			}
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
-			creds, err := a.sessionCredentials(ctx, name)
+			s, err := a.stsSession(ctx, name)
 			if err != nil {
 				return err
 			}
-			region, ep, err := a.stsLocation(name)
-			if err != nil {
-				return err
-			}
-			decoded, err := broker.DecodeAuthorizationMessage(ctx, name, region, ep, creds, message, a.traceSTS(cache.LastFour(creds.AccessKeyID)))
+			decoded, err := broker.DecodeAuthorizationMessage(ctx, name, s.region, s.ep, s.creds, message, s.trace)
 			if err != nil {
 				return err
 			}

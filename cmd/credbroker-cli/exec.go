@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -61,15 +60,9 @@ credentials in the environment do not refresh.`,
 			if server {
 				return a.execWithServer(c.Context(), name, command)
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
-			body, err := a.fetch(ctx, name, true)
-			cancel()
+			out, err := a.processOutput(c.Context(), name, true, credentialProcessTimeout)
 			if err != nil {
 				return err
-			}
-			var out wire.ProcessOutput
-			if err := json.Unmarshal(body, &out); err != nil || out.AccessKeyID == "" {
-				return errors.New("the daemon's answer is not credential_process JSON")
 			}
 			return a.runCommand(command, execEnv(os.Environ(), out, name, a.profileRegion(name)))
 		},

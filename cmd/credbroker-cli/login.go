@@ -127,13 +127,10 @@ func (a *app) signinURL(ctx context.Context, name string, duration time.Duration
 		if duration != 0 && (chain.SessionToken || len(chain.Steps) > 1) {
 			return "", fmt.Errorf("--duration: profile %s assumes its role with temporary credentials (role chaining), and AWS takes no console session duration for such a session: it lasts as long as the credentials; leave --duration out", name)
 		}
-		ctx, cancel := context.WithTimeout(ctx, credentialProcessTimeout)
-		body, err := a.fetch(ctx, name, true)
-		cancel()
-		if err != nil {
+		if creds, err = a.processOutput(ctx, name, true, credentialProcessTimeout); err != nil {
 			return "", err
 		}
-		if err := json.Unmarshal(body, &creds); err != nil || creds.SessionToken == "" {
+		if creds.SessionToken == "" {
 			return "", errors.New("the daemon's answer is not credential_process JSON")
 		}
 		sessDurn = duration

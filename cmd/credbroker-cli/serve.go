@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -119,17 +118,7 @@ type credentialSource func(ctx context.Context) (wire.ProcessOutput, error)
 // credbroker unlock, as the error's hint says.
 func (a *app) daemonSource(name string) credentialSource {
 	return func(ctx context.Context) (wire.ProcessOutput, error) {
-		ctx, cancel := context.WithTimeout(ctx, serveRequestTimeout)
-		defer cancel()
-		body, err := a.fetch(ctx, name, false)
-		if err != nil {
-			return wire.ProcessOutput{}, err
-		}
-		var out wire.ProcessOutput
-		if err := json.Unmarshal(body, &out); err != nil || out.AccessKeyID == "" {
-			return wire.ProcessOutput{}, errors.New("the daemon's answer is not credential_process JSON")
-		}
-		return out, nil
+		return a.processOutput(ctx, name, false, serveRequestTimeout)
 	}
 }
 
@@ -138,17 +127,7 @@ func (a *app) daemonSource(name string) credentialSource {
 // cannot be served fails here, with one line, not on an SDK's first
 // request.
 func (a *app) firstCredentials(ctx context.Context, name string) (wire.ProcessOutput, error) {
-	ctx, cancel := context.WithTimeout(ctx, credentialProcessTimeout)
-	defer cancel()
-	body, err := a.fetch(ctx, name, true)
-	if err != nil {
-		return wire.ProcessOutput{}, err
-	}
-	var out wire.ProcessOutput
-	if err := json.Unmarshal(body, &out); err != nil || out.AccessKeyID == "" {
-		return wire.ProcessOutput{}, errors.New("the daemon's answer is not credential_process JSON")
-	}
-	return out, nil
+	return a.processOutput(ctx, name, true, credentialProcessTimeout)
 }
 
 // randomToken is 256 random bits, URL-safe: an authorization or session

@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/profile"
-	"github.com/credbroker/credbroker/wire"
 )
 
 func newWhoamiCmd(a *app) *cobra.Command {
@@ -38,15 +36,11 @@ else "default", as the AWS CLI chooses.
 			}
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
-			creds, err := a.sessionCredentials(ctx, name)
+			s, err := a.stsSession(ctx, name)
 			if err != nil {
 				return err
 			}
-			region, ep, err := a.stsLocation(name)
-			if err != nil {
-				return err
-			}
-			id, err := broker.CallerIdentity(ctx, name, region, ep, creds, a.traceSTS(cache.LastFour(creds.AccessKeyID)))
+			id, err := broker.CallerIdentity(ctx, name, s.region, s.ep, s.creds, s.trace)
 			if err != nil {
 				return err
 			}
@@ -86,20 +80,32 @@ func (a *app) profileArg(c *cobra.Command, args []string) (string, error) {
 	return name, nil
 }
 
-// sessionCredentials are profile name's temporary credentials, from the
-// daemon as credential_process gets them (starting one, asking for an MFA
-// code on the terminal when one is needed).
-func (a *app) sessionCredentials(ctx context.Context, name string) (cache.Credentials, error) {
-	body, err := a.fetch(ctx, name, true)
+// stsSession is what a command that asks STS as a profile needs: the
+// profile's temporary credentials, the region and endpoint they are for,
+// and the option that traces each call under --debug.
+type stsSession struct {
+	creds  cache.Credentials
+	region string
+	ep     profile.Endpoint
+	trace  func(*sts.Options)
+}
+
+// stsSession gets profile name's temporary credentials from the daemon as
+// credential_process gets them (starting one, asking for an MFA code on
+// the terminal when one is needed), and where STS is for them
+// (stsLocation).
+func (a *app) stsSession(ctx context.Context, name string) (stsSession, error) {
+	out, err := a.processOutput(ctx, name, true, credentialProcessTimeout)
 	if err != nil {
-		return cache.Credentials{}, err
-	}
-	var out wire.ProcessOutput
-	if err := json.Unmarshal(body, &out); err != nil || out.AccessKeyID == "" || out.SecretAccessKey == "" {
-		return cache.Credentials{}, errors.New("the daemon's answer is not credential_process JSON")
+		return stsSession{}, err
 	}
 	exp, _ := time.Parse(time.RFC3339, out.Expiration)
-	return cache.Credentials{AccessKeyID: out.AccessKeyID, SecretAccessKey: out.SecretAccessKey, SessionToken: out.SessionToken, Expires: exp}, nil
+	s := stsSession{creds: cache.Credentials{AccessKeyID: out.AccessKeyID, SecretAccessKey: out.SecretAccessKey, SessionToken: out.SessionToken, Expires: exp}}
+	if s.region, s.ep, err = a.stsLocation(name); err != nil {
+		return stsSession{}, err
+	}
+	s.trace = a.traceSTS(cache.LastFour(s.creds.AccessKeyID))
+	return s, nil
 }
 
 // stsLocation is the region and STS endpoint of profile name's
