@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net"
@@ -67,45 +66,14 @@ func cmdIAMAuthUser(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(m.Stop)
 	name := args[0]
-	_, err = motoIAM(m.URL, url.Values{"Action": {"CreateUser"}, "UserName": {name}})
+	k, err := stspeer.CreateIAMUser(m.URL, name)
 	ts.Check(err)
-	_, err = motoIAM(m.URL, url.Values{"Action": {"PutUserPolicy"}, "UserName": {name}, "PolicyName": {"self-service"}, "PolicyDocument": {userPolicy}})
+	_, err = stspeer.IAMCall(m.URL, url.Values{"Action": {"PutUserPolicy"}, "UserName": {name}, "PolicyName": {"self-service"}, "PolicyDocument": {userPolicy}})
 	ts.Check(err)
-	body, err := motoIAM(m.URL, url.Values{"Action": {"CreateAccessKey"}, "UserName": {name}})
-	ts.Check(err)
-	var k stspeer.AccessKey
-	if err := xml.Unmarshal(body, &k); err != nil || k.ID == "" {
-		ts.Fatalf("CreateAccessKey answer not understood")
-	}
 	ts.Check(proxyOf(ts).SetTarget(m.URL))
 	s := stateOf(ts)
 	s.values[name+"_KEY_ID"], s.values[name+"_SECRET"] = k.ID, k.Secret
 	ts.Setenv(name+"_KEY_ID", k.ID)
-}
-
-// motoIAM makes an unsigned IAM Query call (moto routes on the credential
-// scope and, unchecked, reads nothing else of the signature).
-func motoIAM(base string, form url.Values) ([]byte, error) {
-	form.Set("Version", "2010-05-08")
-	req, err := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261127/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("IAM %s: HTTP %d: %s", form.Get("Action"), resp.StatusCode, body)
-	}
-	return body, nil
 }
 
 // storedKey is PROFILE's access key in the script's keyring.
@@ -318,7 +286,7 @@ func cmdEnrolVsOathtool(ts *testscript.TestScript, neg bool, args []string) {
 	if !ok || int64(last) < found+1 {
 		ts.Fatalf("the last time step recorded for %s is %d (recorded: %v); the codes were of steps %d and %d", serial, last, ok, found, found+1)
 	}
-	body, err := motoIAM(p.Target(), url.Values{"Action": {"ListMFADevices"}, "UserName": {args[1]}})
+	body, err := stspeer.IAMCall(p.Target(), url.Values{"Action": {"ListMFADevices"}, "UserName": {args[1]}})
 	ts.Check(err)
 	if !strings.Contains(string(body), "<SerialNumber>"+serial+"</SerialNumber>") {
 		ts.Fatalf("moto lists no device %s for %s", serial, args[1])

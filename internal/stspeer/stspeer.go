@@ -84,11 +84,11 @@ func (m *Moto) Stop() {
 	}
 }
 
-// iamCall makes an IAM Query API call against moto. moto routes on the
-// credential scope of the Authorization header and, with authentication
-// off (or within its first INITIAL_NO_AUTH_ACTION_COUNT actions), does not
-// check the signature.
-func iamCall(base string, form url.Values) ([]byte, error) {
+// IAMCall makes an unsigned IAM Query API call against moto at base and
+// returns its answer. moto routes on the credential scope of the
+// Authorization header and, with authentication off (or within its first
+// INITIAL_NO_AUTH_ACTION_COUNT actions), does not check the signature.
+func IAMCall(base string, form url.Values) ([]byte, error) {
 	form.Set("Version", "2010-05-08")
 	req, err := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(form.Encode()))
 	if err != nil {
@@ -106,7 +106,7 @@ func iamCall(base string, form url.Values) ([]byte, error) {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("IAM %s: HTTP %d", form.Get("Action"), resp.StatusCode)
+		return nil, fmt.Errorf("IAM %s: HTTP %d: %s", form.Get("Action"), resp.StatusCode, body)
 	}
 	return body, nil
 }
@@ -120,10 +120,10 @@ type AccessKey struct {
 // CreateIAMUser creates an IAM user and an access key for it in the moto
 // at base.
 func CreateIAMUser(base, name string) (AccessKey, error) {
-	if _, err := iamCall(base, url.Values{"Action": {"CreateUser"}, "UserName": {name}}); err != nil {
+	if _, err := IAMCall(base, url.Values{"Action": {"CreateUser"}, "UserName": {name}}); err != nil {
 		return AccessKey{}, err
 	}
-	body, err := iamCall(base, url.Values{"Action": {"CreateAccessKey"}, "UserName": {name}})
+	body, err := IAMCall(base, url.Values{"Action": {"CreateAccessKey"}, "UserName": {name}})
 	if err != nil {
 		return AccessKey{}, err
 	}
