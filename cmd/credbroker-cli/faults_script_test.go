@@ -80,16 +80,26 @@ func cmdTOTPRace(ts *testscript.TestScript, neg bool, args []string) {
 	before := time.Now()
 	cmds := make([]*exec.Cmd, n)
 	outs := make([]bytes.Buffer, n)
+	// Each run has a stderr of its own: ts.Stderr() is not safe for
+	// concurrent writers; they are copied there in order once all ended.
+	errs := make([]bytes.Buffer, n)
 	for i := range cmds {
 		cmds[i] = exec.Command(lookPath(ts, "credbroker"), "totp", "code", args[0])
 		cmds[i].Env = scriptEnv(ts)
-		cmds[i].Stdout, cmds[i].Stderr = &outs[i], ts.Stderr()
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &errs[i]
 	}
 	for _, c := range cmds {
 		ts.Check(c.Start())
 	}
-	for _, c := range cmds {
-		ts.Check(c.Wait())
+	waitErrs := make([]error, n)
+	for i, c := range cmds {
+		waitErrs[i] = c.Wait()
+	}
+	for i := range cmds {
+		_, _ = ts.Stderr().Write(errs[i].Bytes())
+	}
+	for _, err := range waitErrs {
+		ts.Check(err)
 	}
 	after := time.Now()
 	seen := map[string]bool{}

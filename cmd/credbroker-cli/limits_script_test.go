@@ -98,9 +98,13 @@ func cmdHoldSlots(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Dir = "/"
 	out, err := cmd.StdoutPipe()
 	ts.Check(err)
-	cmd.Stderr = ts.Stderr()
+	// The holder runs on while the script goes on: its stderr goes to a
+	// file of its own, not to ts.Stderr(), which the next command resets.
+	errFile, err := os.Create(filepath.Join(ts.Getenv("WORK"), "holder-"+args[0]+".stderr"))
+	ts.Check(err)
+	cmd.Stderr = errFile
 	ts.Check(cmd.Start())
-	ts.Defer(func() { cancel(); _ = cmd.Wait() })
+	ts.Defer(func() { cancel(); _ = cmd.Wait(); _ = errFile.Close() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	held, perr := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(line), "held "))
 	if err != nil || perr != nil {
