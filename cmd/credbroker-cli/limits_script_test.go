@@ -115,32 +115,72 @@ func cmdHoldSlots(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // answered-within DURATION UID PROFILE: credential_process run as UID for
-// PROFILE prints credentials within DURATION (it is stopped at 30 s).
+// PROFILE prints credentials within DURATION (each run is stopped at 30 s).
+// It runs up to three times and takes the fastest: on a loaded 2-core
+// machine one run of the race-built program may start late, while a
+// starved caller waits in every run (before the limits: 100 s, then an
+// error).
 func cmdAnsweredWithin(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: answered-within DURATION UID PROFILE")
 	}
 	limit, err := time.ParseDuration(args[0])
 	ts.Check(err)
-	dir := neighbourBin(ts, "credbroker", "credbroker-cli")
+	// The timed program is the small credbroker built as it ships (not
+	// race-instrumented: under -race the test binary alone needs about 1 s
+	// to start on this machine, which says nothing about the daemon).
+	small, err := smallProgram(ts)
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	dir := neighbourBin(ts)
+	ts.Check(asuser.CopyExecutable(small, filepath.Join(dir, "credbroker")))
+	var tries []string
+	for range 3 {
+		took := credentialProcessAs(ts, dir, args[1], args[2])
+		tries = append(tries, took.Round(time.Millisecond).String())
+		if took <= limit {
+			ts.Logf("uid %s's credential_process was answered in %s (runs: %s)", args[1], took.Round(time.Millisecond), strings.Join(tries, ", "))
+			return
+		}
+	}
+	ts.Fatalf("uid %s's credential_process was answered in %s, want within %s", args[1], strings.Join(tries, ", "), limit)
+}
+
+// smallProgram builds cmd/credbroker without -race into the script's
+// $WORK (once per script; the go build cache makes later builds cheap) and
+// returns its path.
+func smallProgram(ts *testscript.TestScript) (string, error) {
+	path := filepath.Join(ts.Getenv("WORK"), "small", "credbroker")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	cmd := exec.Command("go", "build", "-o", path, "github.com/credbroker/credbroker/cmd/credbroker")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build cmd/credbroker: %v: %s", err, out)
+	}
+	return path, nil
+}
+
+// credentialProcessAs runs the credbroker in dir as credential_process for
+// profile as uid and says how long it took to print valid credentials.
+func credentialProcessAs(ts *testscript.TestScript, dir, uid, profile string) time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := asuser.Command(ctx, neighbourID(ts, args[1]), filepath.Join(dir, "credbroker"), "credential-process", "--profile", args[2])
+	cmd := asuser.Command(ctx, neighbourID(ts, uid), filepath.Join(dir, "credbroker"), "credential-process", "--profile", profile)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1", "CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
 	cmd.Dir = "/"
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	took := time.Since(start)
 	var out wire.ProcessOutput
 	if err != nil || json.Unmarshal(stdout.Bytes(), &out) != nil || out.Version != 1 {
-		ts.Fatalf("uid %s's credential_process after %s: %v: %s", args[1], took.Round(time.Millisecond), err, stderr.String())
+		ts.Fatalf("uid %s's credential_process after %s: %v: %s", uid, took.Round(time.Millisecond), err, stderr.String())
 	}
-	if took > limit {
-		ts.Fatalf("uid %s's credential_process was answered in %s, want within %s", args[1], took.Round(time.Millisecond), limit)
-	}
-	ts.Logf("uid %s's credential_process was answered in %s", args[1], took.Round(time.Millisecond))
+	return took
 }
 
 // as-uid UID ARGS...: run credbroker ARGS as UID (group nogroup), a
