@@ -165,7 +165,7 @@ func open(cfg Config) (*Store, error) {
 		}
 		return nil, fmt.Errorf("keyring backend %s is not available on %s%s (available: %s)", b, runtime.GOOS, hint, availableNames())
 	}
-	ring, err := keyring.Open(keyringConfig(cfg, b))
+	ring, err := openOnOneThread(keyringConfig(cfg, b))
 	if err != nil {
 		// keyring.Open drops the backend's own error and returns
 		// ErrNoAvailImpl.
@@ -315,4 +315,13 @@ func defaultFileDir(getenv func(string) string, home func() (string, error)) (st
 		return "", fmt.Errorf("find the keyring folder: %w (set CREDBROKER_FILE_DIR)", err)
 	}
 	return filepath.Join(h, ".local", "share", "credbroker", "keyring"), nil
+}
+
+// openOnOneThread opens a keyring on one OS thread: the keyctl backend
+// creates its named keyring through the session keyring and unlinks it in
+// a later system call (see gate.do).
+func openOnOneThread(cfg keyring.Config) (keyring.Keyring, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return keyring.Open(cfg)
 }

@@ -3,6 +3,7 @@ package keystore
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -77,6 +78,13 @@ func (g *gate) do(backend string, timeout time.Duration, fn func() error) error 
 				err = fmt.Errorf("the keyring (%s) failed unexpectedly", backend)
 			}
 		}()
+		// One keyring call runs on one OS thread: the kernel's keyctl
+		// backend adds an item through the session keyring and unlinks it
+		// in a later system call, and a process without a session keyring
+		// of its own (a service, a container) gets one for the calling
+		// thread only; on another thread the unlink fails (ENOENT).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		err = fn()
 	}()
 	select {

@@ -13,13 +13,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"golang.org/x/sys/unix"
 
 	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/keystore"
@@ -69,9 +68,6 @@ func cmdTOTPRounds(ts *testscript.TestScript, neg bool, args []string) {
 	tag := make([]byte, 4)
 	_, _ = rand.Read(tag)
 	run := hex.EncodeToString(tag)
-	if ts.Getenv("CREDBROKER_KEYRING") == "keyctl" {
-		roundsSessionKeyring(ts, run)
-	}
 	keys, err := keystore.Open(keystore.ConfigFromEnv(ts.Getenv))
 	ts.Check(err)
 	names := make([]string, n)
@@ -101,7 +97,13 @@ func cmdTOTPRounds(ts *testscript.TestScript, neg bool, args []string) {
 	_, err = f.WriteString(conf.String())
 	ts.Check(f.Close())
 	ts.Check(err)
-	exe := lookPath(ts, "credbroker")
+	// 300 processes at once: the programs as they ship, not the
+	// race-built test binary (shippedPrograms).
+	shipped, err := shippedPrograms(ts)
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	exe := filepath.Join(shipped, "credbroker")
 	env := scriptEnv(ts)
 	for i := range names {
 		add := exec.Command(exe, "totp", "add", names[i])
@@ -283,22 +285,6 @@ func roundsQuota(ts *testscript.TestScript, backend string, n int) {
 	}
 	// No line yet: this user has no key; the defaults are checked when
 	// the keys are added.
-}
-
-// roundsSessionKeyring gives the processes this command starts a kernel
-// session keyring of their own, as a login session has (pam_keyinit).
-// Without one, keyring's keyctl backend fails now and then: it adds an
-// item to the session keyring and unlinks it from there in two calls, and
-// a Go process may make them from two threads; the first makes a session
-// keyring for its thread only (keyrings(7)), so the second finds none
-// and fails with "unlinking key from session failed". The command's
-// goroutine keeps its thread, which ends with it, so no other goroutine
-// of the test runs with this keyring; children fork from it.
-func roundsSessionKeyring(ts *testscript.TestScript, run string) {
-	runtime.LockOSThread()
-	if _, err := unix.KeyctlJoinSessionKeyring("credbroker-rounds-" + run); err != nil {
-		ts.Fatalf("join a session keyring: %v", err)
-	}
 }
 
 func quotaPair(s string) (used, limit int, ok bool) {
