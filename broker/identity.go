@@ -28,6 +28,8 @@ func CallerIdentity(ctx context.Context, profileName, region string, ep profile.
 	if err != nil {
 		return Identity{}, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, STSBudget)
+	defer cancel()
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, append(optFns, signWith(creds))...)
 	if err != nil {
 		return Identity{}, classify(err, "GetCallerIdentity", "", profileName, ep, false, creds.SessionToken != "")
@@ -45,6 +47,8 @@ func DecodeAuthorizationMessage(ctx context.Context, profileName, region string,
 	if err != nil {
 		return "", err
 	}
+	ctx, cancel := context.WithTimeout(ctx, STSBudget)
+	defer cancel()
 	out, err := client.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(message)},
 		append(optFns, signWith(creds))...)
 	if err != nil {
@@ -57,7 +61,9 @@ func DecodeAuthorizationMessage(ctx context.Context, profileName, region string,
 	return *out.DecodedMessage, nil
 }
 
-// clientFor is the STS client for region and ep, and the endpoint it calls.
+// clientFor is the STS client for region and ep, and the endpoint it
+// calls; its callers give each call STSBudget, as the broker's own calls
+// have.
 func clientFor(region string, ep profile.Endpoint) (*sts.Client, profile.Endpoint, error) {
 	ep, err := STSEndpoint(region, ep)
 	if err != nil {
