@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/internal/fakests"
 	"github.com/credbroker/credbroker/keystore"
+	"github.com/credbroker/credbroker/profile"
 )
 
 // silentSTS is a loopback listener that accepts connections and never
@@ -201,5 +203,31 @@ func TestMFAStepWaitIsReported(t *testing.T) {
 	if len(got) != 1 || got[0].What != "the next MFA code of arn:aws:iam::123456789012:mfa/alice (AWS refuses a code used twice)" ||
 		got[0].Until.Before(before) {
 		t.Fatalf("reported %+v", got)
+	}
+}
+
+// TestCallerIdentityWithinBudget: whoami's and decode's own STS calls end
+// within STSBudget at an STS that never answers, with the error naming it.
+func TestCallerIdentityWithinBudget(t *testing.T) {
+	t.Parallel()
+	url, _ := silentSTS(t)
+	creds := cache.Credentials{AccessKeyID: "ASIAEXAMPLEEXAMPLE00", SecretAccessKey: "secret", SessionToken: "token"}
+	ep := profile.Endpoint{URL: url, Source: "AWS_ENDPOINT_URL_STS"}
+	start := time.Now()
+	_, err := CallerIdentity(context.Background(), "prod", "us-east-1", ep, creds)
+	took := time.Since(start)
+	if took > STSBudget+500*time.Millisecond {
+		t.Errorf("CallerIdentity took %s, more than the budget of %s", took.Round(10*time.Millisecond), STSBudget)
+	}
+	if msg, _, _ := Explain(err); !errors.Is(err, ErrSTSUnreachable) || !strings.Contains(msg, url) {
+		t.Errorf("err = %v: want STS unreachable naming %s", err, url)
+	}
+	start = time.Now()
+	_, err = DecodeAuthorizationMessage(context.Background(), "prod", "us-east-1", ep, creds, "message")
+	if took := time.Since(start); took > STSBudget+500*time.Millisecond {
+		t.Errorf("DecodeAuthorizationMessage took %s, more than the budget of %s", took.Round(10*time.Millisecond), STSBudget)
+	}
+	if !errors.Is(err, ErrSTSUnreachable) {
+		t.Errorf("err = %v: want STS unreachable", err)
 	}
 }
