@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -289,8 +290,16 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 			t.Errorf("a long-lived key's request has aws:MultiFactorAuthPresent: %s", r.DecodedMessage)
 		}
 	}
-	// Altered, or decoded by a caller without the permission.
-	w.refused(w.call(w.alice, "sts", map[string]string{"Action": "DecodeAuthorizationMessage", "EncodedMessage": enc[:len(enc)-2] + "xx"}),
+	// Altered, or decoded by a caller without the permission. One bit of
+	// the sealed bytes is flipped (changing the last characters of the
+	// text could leave the bytes as they were: base64's last character
+	// carries bits the decoder ignores).
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		t.Fatalf("the encoded message is not base64url: %v", err)
+	}
+	raw[len(raw)/2] ^= 1
+	w.refused(w.call(w.alice, "sts", map[string]string{"Action": "DecodeAuthorizationMessage", "EncodedMessage": base64.RawURLEncoding.EncodeToString(raw)}),
 		http.StatusBadRequest, "InvalidAuthorizationMessageException", "")
 	ro, _ := w.session(w.alice, map[string]string{"Action": "AssumeRole", "RoleArn": w.ro, "RoleSessionName": "reader"})
 	w.refused(w.call(ro, "sts", map[string]string{"Action": "DecodeAuthorizationMessage", "EncodedMessage": enc}), http.StatusForbidden, "AccessDenied",
