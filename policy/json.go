@@ -217,19 +217,12 @@ func (r *jsonReader) object(depth int) (*jsonValue, error) {
 			return nil, err
 		}
 		v.obj = append(v.obj, jsonMember{key: key, keyPos: keyPos, val: val})
-		r.skipSpace()
-		if r.off >= len(r.data) {
-			return nil, r.errorf("unexpected end of file, expected ',' or '}'")
+		done, err := r.separator('}')
+		if err != nil {
+			return nil, err
 		}
-		switch r.data[r.off] {
-		case ',':
-			r.off++
-			r.skipSpace()
-		case '}':
-			r.off++
+		if done {
 			return v, nil
-		default:
-			return nil, r.errorf("unexpected %s, expected ',' or '}'", r.describeNext())
 		}
 	}
 }
@@ -248,21 +241,33 @@ func (r *jsonReader) array(depth int) (*jsonValue, error) {
 			return nil, err
 		}
 		v.arr = append(v.arr, val)
-		r.skipSpace()
-		if r.off >= len(r.data) {
-			return nil, r.errorf("unexpected end of file, expected ',' or ']'")
+		done, err := r.separator(']')
+		if err != nil {
+			return nil, err
 		}
-		switch r.data[r.off] {
-		case ',':
-			r.off++
-			r.skipSpace()
-		case ']':
-			r.off++
+		if done {
 			return v, nil
-		default:
-			return nil, r.errorf("unexpected %s, expected ',' or ']'", r.describeNext())
 		}
 	}
+}
+
+// separator reads what follows an element of an object or array: a ',' (more
+// elements follow) or the closing byte (done).
+func (r *jsonReader) separator(closing byte) (done bool, err error) {
+	r.skipSpace()
+	if r.off >= len(r.data) {
+		return false, r.errorf("unexpected end of file, expected ',' or '%c'", closing)
+	}
+	switch r.data[r.off] {
+	case ',':
+		r.off++
+		r.skipSpace()
+		return false, nil
+	case closing:
+		r.off++
+		return true, nil
+	}
+	return false, r.errorf("unexpected %s, expected ',' or '%c'", r.describeNext(), closing)
 }
 
 func (r *jsonReader) number() (string, error) {
