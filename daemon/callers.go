@@ -128,21 +128,25 @@ func loadCallerConfig(credbroker, aws string) (*profile.Config, error) {
 // without caller settings (an older client) is resolved with the daemon's
 // own config and no environment.
 func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, error) {
-	caller, has := wire.CallerOf(q)
-	snap := d.snap.Load()
 	// The same settings resolve apart for the daemon's own user and for
 	// others (whose endpoints are the daemon's): never one from the other.
 	// The name is part of the key: requests with a body (mfa, clear) name
 	// their profile there, not in the query.
-	key := "other|" + name + "|" + q.Encode()
+	who := "other|"
 	if pi.peer.UID == d.opts.Owner {
-		key = "owner|" + name + "|" + q.Encode()
+		who = "owner|"
 	}
+	key := who + name + "|" + q.Encode()
 	d.callers.mu.Lock()
 	defer d.callers.mu.Unlock()
 	if res, ok := d.callers.resolutions[key]; ok {
 		return res, nil
 	}
+	// Loaded under the lock: a reload stores its snapshot before it
+	// clears the resolutions (resetAll), so none made from the old
+	// snapshot is kept.
+	caller, has := wire.CallerOf(q)
+	snap := d.snap.Load()
 	var r *profile.Resolver
 	switch {
 	case !has:
