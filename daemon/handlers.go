@@ -52,7 +52,8 @@ func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := d.credentials(withNotes(r.Context(), w), rs)
+	s := d.state(rs)
+	res, err := d.credentials(withNotes(r.Context(), w), s)
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the caller went away; nobody to answer, nothing to audit
 	}
@@ -61,7 +62,7 @@ func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.grant(pi, "credentials", name, res)
-	writeCredentials(w, d.state(rs).rendered(res))
+	writeCredentials(w, s.rendered(res))
 }
 
 // resolveFor resolves profile name as the caller's settings say,

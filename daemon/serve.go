@@ -41,8 +41,7 @@ type profileState struct {
 // credentials are fresh; otherwise one refresh however many callers wait.
 // While STS is in trouble, still-usable credentials are served; expired
 // ones never are.
-func (d *Daemon) credentials(ctx context.Context, res resolution) (broker.Result, error) {
-	s := d.state(res)
+func (d *Daemon) credentials(ctx context.Context, s *profileState) (broker.Result, error) {
 	now := time.Now()
 	s.lastUsed.Store(now.UnixNano())
 	cur := s.served.Load()
