@@ -310,6 +310,10 @@ func (r *jsonReader) number() (string, error) {
 	return string(r.data[start:r.off]), nil
 }
 
+// jsonEscapes maps the byte after a backslash to the byte it stands for
+// (zero: not a one-byte escape).
+var jsonEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 // string reads a JSON string; the document must be UTF-8.
 func (r *jsonReader) string() (string, error) {
 	r.off++ // opening quote
@@ -345,26 +349,11 @@ func (r *jsonReader) string() (string, error) {
 				return "", r.errorf("unterminated string")
 			}
 			esc := r.data[r.off+1]
-			switch esc {
-			case '"', '\\', '/':
-				b.WriteByte(esc)
+			switch {
+			case jsonEscapes[esc] != 0:
+				b.WriteByte(jsonEscapes[esc])
 				r.off += 2
-			case 'b':
-				b.WriteByte('\b')
-				r.off += 2
-			case 'f':
-				b.WriteByte('\f')
-				r.off += 2
-			case 'n':
-				b.WriteByte('\n')
-				r.off += 2
-			case 'r':
-				b.WriteByte('\r')
-				r.off += 2
-			case 't':
-				b.WriteByte('\t')
-				r.off += 2
-			case 'u':
+			case esc == 'u':
 				rn, ok := r.hex4(r.off + 2)
 				if !ok {
 					return "", r.errorf(`malformed \u escape`)
