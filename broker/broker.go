@@ -225,10 +225,10 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 	if err != nil {
 		return cache.Entry{}, err
 	}
-	client, err := b.newSTS(chain.Region, ep)
-	if err != nil {
-		return cache.Entry{}, err
-	}
+	// The STS client (its HTTP transport, a CA bundle read from disk) is
+	// made only when a step is not cached: a fetch served from the cache
+	// makes none.
+	client := sync.OnceValues(func() (STS, error) { return b.newSTS(chain.Region, ep) })
 	cur := cache.Entry{Credentials: cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}}
 	source := cur.Credentials // the long-lived key
 	temporary := false
@@ -242,7 +242,11 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		renew := opts.Renew && (chain.MFASerial == "" || b.codes.Unattended(chain))
 		signer := cur.Credentials
 		e, err := b.step(ctx, sessionCacheName(chain), fp, renew, opts.MFACode != "", func(ctx context.Context) (cache.Entry, error) {
-			return b.getSessionToken(ctx, client, chain, ep, signer, fp, opts.MFACode)
+			c, err := client()
+			if err != nil {
+				return cache.Entry{}, err
+			}
+			return b.getSessionToken(ctx, c, chain, ep, signer, fp, opts.MFACode)
 		})
 		if err != nil {
 			return cache.Entry{}, err
@@ -262,7 +266,11 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 			code = opts.MFACode
 		}
 		e, err := b.step(ctx, st.Profile+"/role", fp, renew, code != "", func(ctx context.Context) (cache.Entry, error) {
-			return b.assumeRole(ctx, client, chain, ep, roleCall{step: st, policy: doc, signer: signer, source: source, temporary: chained, code: code}, fp)
+			c, err := client()
+			if err != nil {
+				return cache.Entry{}, err
+			}
+			return b.assumeRole(ctx, c, chain, ep, roleCall{step: st, policy: doc, signer: signer, source: source, temporary: chained, code: code}, fp)
 		})
 		if err != nil {
 			return cache.Entry{}, err

@@ -128,15 +128,18 @@ func TestCacheSurvivesANewBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A second process: a new Broker over the same keystore.
-	b2, err := newServed(t, h.b.r.Config, Options{Keys: h.keys, NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil }, Codes: h.codes, Now: func() time.Time { return *h.now }})
+	// A second process: a new Broker over the same keystore. Served from
+	// the cache, it makes no STS client (nor reads a CA bundle).
+	clients := 0
+	newSTS := func(string, profile.Endpoint) (STS, error) { clients++; return h.sts, nil }
+	b2, err := newServed(t, h.b.r.Config, Options{Keys: h.keys, NewSTS: newSTS, Codes: h.codes, Now: func() time.Time { return *h.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.sts.Reset()
 	second, err := b2.Credentials(ctx, "prod")
-	if err != nil || second.SessionToken != first.SessionToken || h.sts.Ops() != "" {
-		t.Fatalf("second process: %v, %v, calls %q", second, err, h.sts.Ops())
+	if err != nil || second.SessionToken != first.SessionToken || h.sts.Ops() != "" || clients != 0 {
+		t.Fatalf("second process: %v, %v, calls %q, %d STS clients made", second, err, h.sts.Ops(), clients)
 	}
 }
 
