@@ -46,7 +46,6 @@ var accountCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"iam-fault":         cmdIAMFault,
 	"enrol-vs-oathtool": cmdEnrolVsOathtool,
 	"signin-url-works":  cmdSigninURLWorks,
-	"peer-param":        cmdPeerParam,
 }
 
 // userPolicy lets an IAM user look after its own keys and MFA devices, as
@@ -316,19 +315,5 @@ func cmdSigninURLWorks(ts *testscript.TestScript, neg bool, args []string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != args[0] {
 		ts.Fatalf("the federation endpoint answered the sign-in URL with HTTP %d to %q, not a redirect to %s", resp.StatusCode, resp.Header.Get("Location"), args[0])
-	}
-}
-
-// peer-param ACTION KEY PATTERN: the parameter KEY of the last ACTION
-// that reached the STS proxy matches PATTERN (! : it does not).
-func cmdPeerParam(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 3 {
-		ts.Fatalf("usage: peer-param ACTION KEY PATTERN")
-	}
-	re, err := regexp.Compile(args[2])
-	ts.Check(err)
-	v := proxyOf(ts).Param(args[0], args[1])
-	if re.MatchString(v) == neg {
-		ts.Fatalf("%s's %s is %q: matches %s: %v", args[0], args[1], v, args[2], !neg)
 	}
 }
