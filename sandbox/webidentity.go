@@ -37,7 +37,6 @@ type idToken struct {
 	Subject  string          `json:"sub"`
 	Audience json.RawMessage `json:"aud"` // a string or an array
 	Expires  int64           `json:"exp"`
-	NotEarly int64           `json:"nbf"`
 }
 
 func (t *idToken) audiences() []string {
@@ -78,12 +77,15 @@ func (c *call) verifyIDToken(jwt string) (*idToken, *OIDCProvider, string, *apiE
 		return nil, nil, "", newError("InvalidIdentityToken", "Unsupported signing algorithm %s: the sandbox accepts RS256", clip(header.Alg, 16))
 	}
 	verified := false
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	for _, k := range p.Keys {
-		pub, err := k.publicKey()
-		if err != nil || (header.Kid != "" && k.Kid != header.Kid) {
+		if header.Kid != "" && k.Kid != header.Kid {
 			continue
 		}
-		sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		pub, err := k.publicKey()
+		if err != nil {
+			continue
+		}
 		if rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) == nil {
 			verified = true
 			break
