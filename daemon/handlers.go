@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/credbroker/credbroker/broker"
@@ -20,20 +21,27 @@ import (
 // caller's Peer (see withPeer); requests without one are refused.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+wire.PathHealth, func(w http.ResponseWriter, r *http.Request) {
+	// actions are the endpoints' names (their paths without /v1/), as
+	// audited.
+	actions := map[string]bool{}
+	handle := func(method, path string, h http.HandlerFunc) {
+		mux.HandleFunc(method+" "+path, h)
+		actions[strings.TrimPrefix(path, "/v1/")] = true
+	}
+	handle("GET", wire.PathHealth, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET "+wire.PathCredentials, d.handleCredentials)
-	mux.HandleFunc("POST "+wire.PathMFA, d.handleMFA)
-	mux.HandleFunc("POST "+wire.PathForget, d.handleForget)
-	mux.HandleFunc("POST "+wire.PathClear, d.handleClear)
-	mux.HandleFunc("GET "+wire.PathStatus, d.handleStatus)
-	mux.HandleFunc("POST "+wire.PathUnlock, d.handleUnlock)
-	mux.HandleFunc("POST "+wire.PathStop, d.handleStop)
-	mux.HandleFunc("POST "+wire.PathTOTPCode, d.handleTOTPCode)
+	handle("GET", wire.PathCredentials, d.handleCredentials)
+	handle("POST", wire.PathMFA, d.handleMFA)
+	handle("POST", wire.PathForget, d.handleForget)
+	handle("POST", wire.PathClear, d.handleClear)
+	handle("GET", wire.PathStatus, d.handleStatus)
+	handle("POST", wire.PathUnlock, d.handleUnlock)
+	handle("POST", wire.PathStop, d.handleStop)
+	handle("POST", wire.PathTOTPCode, d.handleTOTPCode)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.reqs.Add(1)
-		if d.throttled(w, r) {
+		if d.throttled(w, r, actions) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)

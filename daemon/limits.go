@@ -175,8 +175,9 @@ func (b *uidBudget) pruneEnded(now time.Time) {
 }
 
 // throttled answers a request of another user whose uid has used up its
-// request rate, and reports whether it did.
-func (d *Daemon) throttled(w http.ResponseWriter, r *http.Request) bool {
+// request rate, and reports whether it did. actions are the endpoints'
+// names, for the audit record.
+func (d *Daemon) throttled(w http.ResponseWriter, r *http.Request, actions map[string]bool) bool {
 	pi, err := peerFrom(r.Context())
 	if err != nil || pi.peer.UID == d.opts.Owner {
 		return false // an unknown caller is refused by each endpoint
@@ -188,7 +189,7 @@ func (d *Daemon) throttled(w http.ResponseWriter, r *http.Request) bool {
 	te := &throttledError{uid: pi.peer.UID, wait: wait,
 		why: fmt.Sprintf("sends more than %d requests a second to this daemon", perUIDRequestRate)}
 	action := strings.TrimPrefix(r.URL.Path, "/v1/")
-	if !knownActions[action] {
+	if !actions[action] {
 		action = "request" // not the caller's text: it could be 8 KiB long
 	}
 	d.audit(pi, AuditRecord{Action: action, Decision: "deny", Reason: te.Error()})
@@ -196,8 +197,6 @@ func (d *Daemon) throttled(w http.ResponseWriter, r *http.Request) bool {
 	writeThrottled(w, te)
 	return true
 }
-
-var knownActions = map[string]bool{"credentials": true, "mfa": true, "forget": true, "clear": true, "status": true, "health": true, "unlock": true, "stop": true}
 
 // throttledBody is the answer to a throttled caller, from the error
 // table's row, with when to ask again.
