@@ -94,9 +94,9 @@ func (c *caller) identityPolicies() []*policy.Policy {
 // signature. Order and codes follow STS: a key nobody issued (or an
 // inactive one) is InvalidClientTokenId; a temporary key needs its own
 // session token, which must be this sandbox's, for this key, and not
-// expired (ExpiredToken); then the signature.
-func (s *Server) authenticate(sn *snapshot, sig *sigV4, verify func(secret string) *apiError) (*caller, *apiError) {
-	now, ix := s.now(), sn.ix
+// expired at now (ExpiredToken); then the signature.
+func authenticate(sn *snapshot, sig *sigV4, now time.Time, verify func(secret string) *apiError) (*caller, *apiError) {
+	ix := sn.ix
 	if strings.HasPrefix(sig.keyID, "ASIA") {
 		if sig.token == "" {
 			return nil, errInvalidToken()

@@ -225,7 +225,7 @@ func (s *Server) answer(r *http.Request, body []byte, params url.Values, badPara
 		if apiErr := sig.checkScope(service, c.clientNow, s.skew()); apiErr != nil {
 			return nil, apiErr
 		}
-		c.caller, apiErr = s.authenticate(c.sn, sig, func(secret string) *apiError { return sig.verify(r, body, secret) })
+		c.caller, apiErr = authenticate(c.sn, sig, c.now, func(secret string) *apiError { return sig.verify(r, body, secret) })
 		if apiErr != nil {
 			return nil, apiErr
 		}
