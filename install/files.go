@@ -108,8 +108,8 @@ func (m *Manager) makeConfig(config string, gid int) error {
 }
 
 // ownFolder makes dir with mode, owned by uid:gid (-1 keeps them), or
-// brings an existing one of that owner to mode; one of another owner is
-// refused.
+// gives an existing folder that owner and mode; something there that is
+// not a folder is refused.
 func (m *Manager) ownFolder(dir string, uid, gid int, mode fs.FileMode) error {
 	err := os.Mkdir(dir, mode)
 	if err != nil && !errors.Is(err, fs.ErrExist) {
