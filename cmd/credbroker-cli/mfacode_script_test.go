@@ -4,7 +4,7 @@ package main
 
 // Script commands for MFA codes from elsewhere (mfa_process, --mfa-code)
 // and the role sessions they open, for the sandbox scenarios. They join
-// sandboxCmds, which every suite registers.
+// sandboxCmds, which the hermetic suites register.
 
 import (
 	"encoding/json"

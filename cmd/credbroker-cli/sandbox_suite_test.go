@@ -51,28 +51,13 @@ const noSTS = "http://127.0.0.1:9"
 const sandboxKey valueKey = "sandbox"
 
 func runHermeticScripts(t *testing.T, dir string) {
-	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"add-key":            cmdAddKey,
-		"seed":               cmdSeed,
-		"totp-add":           cmdTOTPAdd,
-		"totp-vs-oathtool":   cmdTOTPVsOathtool,
-		"stscount":           cmdSTSCount,
-		"leakscan":           cmdLeakscan,
-		"no-secret-run":      cmdNoSecretRun,
-		"secret-env":         cmdSecretEnv,
+	cmds := joinCmds(t, commonCmds, daemonCmds, callerCmds, sandboxCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"sandbox-start":      cmdSandboxStart,
 		"sandbox-clock":      cmdSandboxClock,
 		"mfa-code":           cmdMFACode,
 		"sandbox-use-code":   cmdSandboxUseCode,
 		"sandbox-deactivate": cmdSandboxDeactivate,
-	}
-	for _, more := range []map[string]func(*testscript.TestScript, bool, []string){daemonCmds, callerCmds, sandboxCmds} {
-		for name, f := range more {
-			if cmds[name] == nil {
-				cmds[name] = f
-			}
-		}
-	}
+	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,

@@ -114,27 +114,10 @@ func TestScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(moto.Stop)
-	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"iam-user":         cmdIAMUser,
-		"add-key":          cmdAddKey,
-		"seed":             cmdSeed,
-		"totp-add":         cmdTOTPAdd,
-		"totp-vs-oathtool": cmdTOTPVsOathtool,
-		"stscount":         cmdSTSCount,
-		"sts-backend":      cmdSTSBackend,
-		"leakscan":         cmdLeakscan,
-		"no-secret-run":    cmdNoSecretRun,
-		"secret-env":       cmdSecretEnv,
-	}
-	for name, f := range daemonCmds {
-		cmds[name] = f
-	}
-	for name, f := range callerCmds {
-		cmds[name] = f
-	}
-	for name, f := range serveCmds {
-		cmds[name] = f
-	}
+	cmds := joinCmds(t, commonCmds, daemonCmds, callerCmds, serveCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"iam-user":    cmdIAMUser,
+		"sts-backend": cmdSTSBackend,
+	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -149,6 +132,35 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: cmds,
 	})
+}
+
+// commonCmds are the script commands of every suite: keys and seeds in
+// the script's keyring, TOTP codes, the STS peer's counts, and the checks
+// that no secret leaks.
+var commonCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"add-key":          cmdAddKey,
+	"seed":             cmdSeed,
+	"totp-add":         cmdTOTPAdd,
+	"totp-vs-oathtool": cmdTOTPVsOathtool,
+	"stscount":         cmdSTSCount,
+	"leakscan":         cmdLeakscan,
+	"no-secret-run":    cmdNoSecretRun,
+	"secret-env":       cmdSecretEnv,
+}
+
+// joinCmds is one suite's script commands; a name in two sets is a
+// mistake (one would silently win).
+func joinCmds(t *testing.T, sets ...map[string]func(*testscript.TestScript, bool, []string)) map[string]func(*testscript.TestScript, bool, []string) {
+	cmds := map[string]func(*testscript.TestScript, bool, []string){}
+	for _, set := range sets {
+		for name, f := range set {
+			if cmds[name] != nil {
+				t.Fatalf("script command %s is registered twice", name)
+			}
+			cmds[name] = f
+		}
+	}
+	return cmds
 }
 
 // setupScript gives a script its own home, config, file keyring (with a
