@@ -23,7 +23,6 @@ const (
 // AES-256-GCM under the state's seal key, a random nonce each time.
 type sealer struct {
 	aead cipher.AEAD
-	key  []byte
 }
 
 func newSealer(key []byte) (*sealer, error) {
@@ -35,7 +34,7 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead, key: key}, nil
+	return &sealer{aead: aead}, nil
 }
 
 // seal encodes v as JSON and seals it: base64 (standard alphabet, as
