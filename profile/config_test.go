@@ -217,9 +217,13 @@ source_profile = ghost
 	if !errors.As(err, &cycle) || !strings.Contains(err.Error(), "source_profile cycle: a -> b -> c -> a") {
 		t.Errorf("cycle: err = %v", err)
 	}
+	// The keystore is listed once for an unknown profile, not again for
+	// the names it knows.
+	stored, lists := r.Stored, 0
+	r.Stored = func() ([]string, error) { lists++; return stored() }
 	_, err = r.Resolve("nope")
-	if !errors.Is(err, ErrUnknownProfile) || err.Error() != "unknown profile nope (known: a, b, c, d, k)" {
-		t.Errorf("unknown: err = %v", err)
+	if !errors.Is(err, ErrUnknownProfile) || err.Error() != "unknown profile nope (known: a, b, c, d, k)" || lists != 1 {
+		t.Errorf("unknown: err = %v, keystore listed %d times", err, lists)
 	}
 	_, err = r.Resolve("d")
 	if !errors.Is(err, ErrUnknownProfile) || !strings.Contains(err.Error(), "profile d: source_profile ghost is not a known profile") {

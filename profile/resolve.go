@@ -101,13 +101,18 @@ type Resolver struct {
 // Known lists every profile: those in the config file and those with a
 // stored access key, sorted.
 func (r *Resolver) Known() ([]string, error) {
-	set := map[string]bool{}
-	for n := range r.Config.Profiles {
-		set[n] = true
-	}
 	stored, err := r.Stored()
 	if err != nil {
 		return nil, err
+	}
+	return r.known(stored), nil
+}
+
+// known is Known with the stored profiles already listed.
+func (r *Resolver) known(stored []string) []string {
+	set := map[string]bool{}
+	for n := range r.Config.Profiles {
+		set[n] = true
 	}
 	for _, n := range stored {
 		set[n] = true
@@ -117,7 +122,7 @@ func (r *Resolver) Known() ([]string, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return names, nil
+	return names
 }
 
 // Resolve builds the chain for name. Errors: *UnknownProfileError,
@@ -267,11 +272,8 @@ func (r *Resolver) profile(name string) (*Profile, error) {
 			return &Profile{Name: name}, nil
 		}
 	}
-	known, err := r.Known()
-	if err != nil {
-		return nil, err
-	}
-	return nil, &UnknownProfileError{Name: name, Known: known, ConfigPath: firstNonEmpty(r.Config.Path, r.Config.AWSPath)}
+	// The keystore is listed once: the names it gave are those known.
+	return nil, &UnknownProfileError{Name: name, Known: r.known(stored), ConfigPath: firstNonEmpty(r.Config.Path, r.Config.AWSPath)}
 }
 
 func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
