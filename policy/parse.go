@@ -465,7 +465,7 @@ func (p *parser) condition(op *operator, set setQualifier, ifExists bool, opName
 		p.fail(km.keyPos, "empty condition key")
 		return nil, Condition{}
 	}
-	c := &condition{op: op, set: set, ifExists: ifExists, key: strings.ToLower(km.key), pos: km.keyPos}
+	c := &condition{op: op, set: set, ifExists: ifExists, key: strings.ToLower(km.key)}
 	raw := Condition{Operator: opName, Key: km.key, Pos: km.keyPos}
 	var vals []*jsonValue
 	switch km.val.kind {
@@ -499,7 +499,7 @@ func (p *parser) condition(op *operator, set setQualifier, ifExists bool, opName
 }
 
 func (p *parser) conditionValue(op *operator, jv *jsonValue) (condValue, bool) {
-	v := condValue{raw: jv.str}
+	var v condValue
 	vars := p.vars && op.vars
 	bad := func(what string) (condValue, bool) {
 		if p.vars && !op.vars && strings.Contains(jv.str, "${") {

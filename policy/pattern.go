@@ -30,7 +30,6 @@ import (
 //
 // Literal patterns (StringEquals) treat * and ? as themselves.
 type pattern struct {
-	raw    string
 	toks   []token
 	fold   bool // compare case-insensitively (Action, ...IgnoreCase)
 	hasVar bool
@@ -81,7 +80,7 @@ const (
 // date, variables like ${aws:username} are treated as literal strings in the
 // policy."
 func compilePattern(s string, flavour patternFlavour, fold, vars bool) *pattern {
-	p := &pattern{raw: s, fold: fold}
+	p := &pattern{fold: fold}
 	wild := flavour != flavourLiteral
 	colons := 0 // literal colons seen so far: the segment we are in
 	var lit strings.Builder

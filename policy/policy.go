@@ -96,11 +96,9 @@ type condition struct {
 	key      string // lowercased
 	values   []condValue
 	hasVar   bool
-	pos      Position
 }
 
 type condValue struct {
-	raw  string
 	pat  *pattern // string and ARN families
 	dec  decimal
 	at   instant
