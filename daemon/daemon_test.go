@@ -560,7 +560,7 @@ func callerGivingUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := h.d.credentials(ctx, h.d.state(h.resolved(t, "plain")))
+		_, err := h.d.credentials(ctx, h.d.state(h.resolved(t, "plain")), nil)
 		done <- err
 	}()
 	synctest.Wait() // the refresh is under way, the caller waits for it
@@ -571,7 +571,7 @@ func callerGivingUp(t *testing.T) {
 	close(release)
 	synctest.Wait()
 	// The refresh finished for the next caller without a second call.
-	if _, err := h.d.credentials(context.Background(), h.d.state(h.resolved(t, "plain"))); err != nil {
+	if _, err := h.d.credentials(context.Background(), h.d.state(h.resolved(t, "plain")), nil); err != nil {
 		t.Fatal(err)
 	}
 	if h.sts.Ops() != "GetSessionToken" {
@@ -824,7 +824,7 @@ func resetDropsRefreshInFlight(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = h.d.credentials(context.Background(), h.d.state(h.resolved(t, "plain")))
+		_, _ = h.d.credentials(context.Background(), h.d.state(h.resolved(t, "plain")), nil)
 	}()
 	synctest.Wait() // the old key's call is out
 	// The key is replaced and the daemon told, while the old call is out.

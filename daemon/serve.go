@@ -40,8 +40,9 @@ type profileState struct {
 // credentials is the heart of the daemon: answer from memory while the
 // credentials are fresh; otherwise one refresh however many callers wait.
 // While STS is in trouble, still-usable credentials are served; expired
-// ones never are.
-func (d *Daemon) credentials(ctx context.Context, s *profileState) (broker.Result, error) {
+// ones never are. note, when set, tells the caller what a refresh it
+// waits on waits for (see waitNotes).
+func (d *Daemon) credentials(ctx context.Context, s *profileState, note func(broker.Wait)) (broker.Result, error) {
 	now := time.Now()
 	s.lastUsed.Store(now.UnixNano())
 	cur := s.served.Load()
@@ -75,7 +76,6 @@ func (d *Daemon) credentials(ctx context.Context, s *profileState) (broker.Resul
 	}
 	// A caller that hears what the refresh waits for (an MFA time step,
 	// a retry against STS) is told as it happens.
-	note := notesOf(ctx)
 	var changed <-chan struct{}
 	if note != nil {
 		var w *broker.Wait

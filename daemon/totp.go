@@ -37,7 +37,7 @@ func (d *Daemon) handleTOTPCode(w http.ResponseWriter, r *http.Request) {
 	// a time step (30 s) for a step of its own.
 	ctx, cancel := context.WithTimeout(r.Context(), totpCodeTimeout)
 	defer cancel()
-	code, err := d.b.Code(broker.WithWaits(ctx, notesOf(withNotes(ctx, w))), rs.chain)
+	code, err := d.b.Code(broker.WithWaits(ctx, waitNotes(w)), rs.chain)
 	if r.Context().Err() != nil {
 		return // the caller went away
 	}

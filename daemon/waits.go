@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -57,15 +56,12 @@ func (b *waitBoard) watch() (*broker.Wait, <-chan struct{}) {
 // (to the daemon's own user). STS refuses signatures 5 minutes off.
 const maxQuietSkew = time.Minute
 
-type notesKey struct{}
-
-// withNotes is the context of a request whose caller hears what it waits
-// for as interim answers (wire.StatusWaiting) written to w, at most
-// wire.MaxWaitNotes of them. Only the request's own goroutine may call
-// the function it carries.
-func withNotes(ctx context.Context, w http.ResponseWriter) context.Context {
+// waitNotes tells a request's caller what it waits for as interim answers
+// (wire.StatusWaiting) written to w, at most wire.MaxWaitNotes of them.
+// Only the request's own goroutine may call it.
+func waitNotes(w http.ResponseWriter) func(broker.Wait) {
 	n := 0
-	note := func(wt broker.Wait) {
+	return func(wt broker.Wait) {
 		left := time.Until(wt.Until)
 		if n >= wire.MaxWaitNotes || left <= 0 {
 			return // a wait that is over is not news
@@ -79,12 +75,4 @@ func withNotes(ctx context.Context, w http.ResponseWriter) context.Context {
 		h.Del(wire.HeaderWaitFor)
 		h.Del(wire.HeaderWaitSeconds)
 	}
-	return context.WithValue(ctx, notesKey{}, note)
-}
-
-// notesOf is the function that tells a request's caller what it waits
-// for, or nil.
-func notesOf(ctx context.Context) func(broker.Wait) {
-	note, _ := ctx.Value(notesKey{}).(func(broker.Wait))
-	return note
 }
