@@ -51,9 +51,8 @@ type sessionClaims struct {
 type caller struct {
 	principal policy.Principal
 	account   string
-	arn       string // GetCallerIdentity's Arn
-	userID    string // GetCallerIdentity's UserId
-	keyID     string
+	arn       string         // GetCallerIdentity's Arn
+	userID    string         // GetCallerIdentity's UserId
 	longTerm  bool           // signed with a long-lived key
 	user      *userEntry     // the IAM user behind it, if any
 	role      *roleEntry     // the role of a role session
@@ -127,7 +126,7 @@ func authenticate(sn *snapshot, sig *sigV4, now time.Time, verify func(secret st
 	if err := verify(owner.key.Secret); err != nil {
 		return nil, err
 	}
-	c := &caller{account: owner.account.ID, keyID: sig.keyID, longTerm: true}
+	c := &caller{account: owner.account.ID, longTerm: true}
 	if owner.user == nil {
 		c.arn, c.userID = "arn:aws:iam::"+c.account+":root", c.account
 		c.principal = policy.Principal{Kind: policy.PrincipalRoot, Partition: "aws", Account: c.account, ARN: c.arn}
@@ -142,7 +141,7 @@ func authenticate(sn *snapshot, sig *sigV4, now time.Time, verify func(secret st
 // sessionCaller is the caller a valid session token stands for. A session
 // whose user or role has since been deleted is no longer valid.
 func sessionCaller(ix *index, cl *sessionClaims) (*caller, *apiError) {
-	c := &caller{account: cl.Account, arn: cl.ARN, userID: cl.UserID, keyID: cl.AccessKeyID, session: cl}
+	c := &caller{account: cl.Account, arn: cl.ARN, userID: cl.UserID, session: cl}
 	if cl.User != "" {
 		if c.user = ix.users[userKey(cl.Account, cl.User)]; c.user == nil {
 			return nil, errInvalidToken()

@@ -159,14 +159,13 @@ const maxBody = 64 << 10
 
 // call is one API request being answered.
 type call struct {
-	s         *Server
-	sn        *snapshot
-	caller    *caller // nil for an unsigned AssumeRoleWithWebIdentity
-	params    url.Values
-	requestID string
-	region    string
-	sourceIP  string
-	now       time.Time
+	s        *Server
+	sn       *snapshot
+	caller   *caller // nil for an unsigned AssumeRoleWithWebIdentity
+	params   url.Values
+	region   string
+	sourceIP string
+	now      time.Time
 	// clientNow is now on the clients' clocks: X-Amz-Date and MFA codes
 	// are checked against it (now, less what Advanced says).
 	clientNow time.Time
@@ -197,7 +196,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if params.Get("Version") == iamVersion {
 		service, ns = "iam", iamNamespace
 	}
-	result, apiErr := s.answer(r, body, params, badParams, service, requestID)
+	result, apiErr := s.answer(r, body, params, badParams, service)
 	if apiErr != nil {
 		writeError(w, ns, requestID, apiErr)
 		return
@@ -208,8 +207,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // answer authenticates the request (before anything else is read of it,
 // so that whatever was altered in transit is a signature failure) and
 // runs its action.
-func (s *Server) answer(r *http.Request, body []byte, params url.Values, badParams *apiError, service, requestID string) (any, *apiError) {
-	c := &call{s: s, sn: s.cur.Load(), params: params, requestID: requestID, now: s.now(), region: "us-east-1"}
+func (s *Server) answer(r *http.Request, body []byte, params url.Values, badParams *apiError, service string) (any, *apiError) {
+	c := &call{s: s, sn: s.cur.Load(), params: params, now: s.now(), region: "us-east-1"}
 	c.clientNow = c.now
 	if s.Advanced != nil {
 		c.clientNow = c.now.Add(-s.Advanced())
