@@ -266,13 +266,14 @@ func (d *Daemon) authorize(w http.ResponseWriter, r *http.Request, action, name 
 	allow, reason := d.snap.Load().access.Decide(pi.peer, name)
 	fix := "ask the daemon's owner for an [access] rule that allows you this profile"
 	if allow && pi.peer.UID != d.opts.Owner {
+		auditFailing := d.opts.Audit.Failing()
 		switch {
 		case d.configErr.Load() != nil:
 			allow, reason = false, "the daemon's config file could not be reloaded: until it is fixed, it serves its own user only"
 			fix = "ask the daemon's owner to fix its config file (credbroker status shows them why)"
-		case d.opts.Audit.Failing() != "":
+		case auditFailing != "":
 			// Every grant to another user is audited, or not made.
-			allow, reason = false, "the daemon's audit log cannot be written ("+d.opts.Audit.Failing()+"): until it can, it serves its own user only"
+			allow, reason = false, "the daemon's audit log cannot be written ("+auditFailing+"): until it can, it serves its own user only"
 			fix = "ask the daemon's owner to free space for the audit log, or mend its file"
 		}
 	}
