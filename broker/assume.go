@@ -71,5 +71,5 @@ func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.Role
 		se.GeneratedCode = generated
 		return cache.Entry{}, se
 	}
-	return b.store(step.Profile+"/role", out.Credentials, issued, step.Duration, fp, "AssumeRole", chain, ep)
+	return b.store(roleCacheName(step.Profile), out.Credentials, issued, step.Duration, fp, "AssumeRole", chain, ep)
 }

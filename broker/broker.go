@@ -265,7 +265,7 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		if st.MFA {
 			code = opts.MFACode
 		}
-		e, err := b.step(ctx, st.Profile+"/role", fp, renew, code != "", func(ctx context.Context) (cache.Entry, error) {
+		e, err := b.step(ctx, roleCacheName(st.Profile), fp, renew, code != "", func(ctx context.Context) (cache.Entry, error) {
 			c, err := client()
 			if err != nil {
 				return cache.Entry{}, err
@@ -403,6 +403,9 @@ func sessionCacheName(chain *profile.RoleChain) string {
 	}
 	return chain.Source + "/session"
 }
+
+// roleCacheName names the cached role session of the step of profile name.
+func roleCacheName(name string) string { return name + "/role" }
 
 var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:root$`)
 

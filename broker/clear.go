@@ -18,7 +18,7 @@ func SessionEntries(chain *profile.RoleChain) []string {
 		names = append(names, sessionCacheName(chain))
 	}
 	for _, s := range chain.Steps {
-		names = append(names, s.Profile+"/role")
+		names = append(names, roleCacheName(s.Profile))
 	}
 	return names
 }

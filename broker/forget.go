@@ -26,7 +26,7 @@ func (b *Broker) forgetFrom(chain *profile.RoleChain, err error) {
 		_ = b.cache.Drop(sessionCacheName(chain))
 	}
 	for _, s := range chain.Steps[max(signer, 0):] {
-		_ = b.cache.Drop(s.Profile + "/role")
+		_ = b.cache.Drop(roleCacheName(s.Profile))
 	}
 }
 
@@ -35,7 +35,7 @@ func (b *Broker) forgetFrom(chain *profile.RoleChain, err error) {
 // source_profile chain goes through it (after its key or seed changed, or
 // was removed). It returns how many cached entries it dropped.
 func (b *Broker) Forget(r *profile.Resolver, name string) (int, error) {
-	names := []string{name + "/session", name + "/mfa-session", name + "/role"}
+	names := []string{name + "/session", name + "/mfa-session", roleCacheName(name)}
 	for _, other := range r.Config.Names() {
 		chain, err := r.Resolve(other)
 		if err != nil {
@@ -43,7 +43,7 @@ func (b *Broker) Forget(r *profile.Resolver, name string) (int, error) {
 		}
 		if slices.Contains(chain.Path, name) {
 			for _, s := range chain.Steps {
-				names = append(names, s.Profile+"/role")
+				names = append(names, roleCacheName(s.Profile))
 			}
 		}
 	}
