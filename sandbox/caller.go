@@ -100,17 +100,14 @@ func authenticate(sn *snapshot, sig *sigV4, now time.Time, verify func(secret st
 		if sig.token == "" {
 			return nil, errInvalidToken()
 		}
-		var cl sessionClaims
-		if sn.seal.open(sealSession, sig.token, &cl, base64.StdEncoding) != nil {
+		cl, ok := sn.openSession(sig.keyID, sig.token)
+		if !ok {
 			return nil, errInvalidToken()
-		}
-		if subtle.ConstantTimeCompare([]byte(cl.AccessKeyID), []byte(sig.keyID)) != 1 {
-			return nil, errInvalidToken() // a token lent to other keys
 		}
 		if !now.Before(time.Unix(cl.Expires, 0)) {
 			return nil, &apiError{"ExpiredToken", msgExpiredToken}
 		}
-		c, err := sessionCaller(ix, &cl)
+		c, err := sessionCaller(ix, cl)
 		if err != nil {
 			return nil, err
 		}
@@ -136,6 +133,17 @@ func authenticate(sn *snapshot, sig *sigV4, now time.Time, verify func(secret st
 	c.arn, c.userID = owner.user.ARN(), owner.user.ID
 	c.principal = policy.Principal{Kind: policy.PrincipalUser, Partition: "aws", Account: c.account, ARN: c.arn, Name: owner.user.Name}
 	return c, nil
+}
+
+// openSession reads a session token: sealed by this sandbox, and for
+// keyID (not a token lent to other keys).
+func (sn *snapshot) openSession(keyID, token string) (*sessionClaims, bool) {
+	var cl sessionClaims
+	if sn.seal.open(sealSession, token, &cl, base64.StdEncoding) != nil ||
+		subtle.ConstantTimeCompare([]byte(cl.AccessKeyID), []byte(keyID)) != 1 {
+		return nil, false
+	}
+	return &cl, true
 }
 
 // sessionCaller is the caller a valid session token stands for. A session

@@ -70,14 +70,13 @@ func (s *Server) getSigninToken(w http.ResponseWriter, form url.Values, sn *snap
 		return
 	}
 	now := s.now()
-	var cl sessionClaims
-	if !strings.HasPrefix(session.ID, "ASIA") || sn.seal.open(sealSession, session.Token, &cl, base64.StdEncoding) != nil ||
-		subtle.ConstantTimeCompare([]byte(cl.AccessKeyID), []byte(session.ID)) != 1 ||
+	cl, ok := sn.openSession(session.ID, session.Token)
+	if !strings.HasPrefix(session.ID, "ASIA") || !ok ||
 		subtle.ConstantTimeCompare([]byte(temporarySecret(sn.st.SealKey, session.ID)), []byte(session.Key)) != 1 {
 		fedError(w, http.StatusForbidden, "the session credentials are not valid")
 		return
 	}
-	if _, err := sessionCaller(sn.ix, &cl); err != nil {
+	if _, err := sessionCaller(sn.ix, cl); err != nil {
 		fedError(w, http.StatusForbidden, "the session credentials are not valid")
 		return
 	}
