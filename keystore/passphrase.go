@@ -83,18 +83,12 @@ func (p *passphraseSource) current() (string, uint64, bool) {
 
 // has reports whether a passphrase is at hand (given, or got once).
 func (p *passphraseSource) has() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.got != "" || p.fixed != ""
+	_, _, ok := p.current()
+	return ok
 }
 
 // is reports whether pass is the passphrase at hand (in constant time).
 func (p *passphraseSource) is(pass string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cur := p.got
-	if cur == "" {
-		cur = p.fixed
-	}
-	return cur != "" && subtle.ConstantTimeCompare([]byte(cur), []byte(pass)) == 1
+	cur, _, ok := p.current()
+	return ok && subtle.ConstantTimeCompare([]byte(cur), []byte(pass)) == 1
 }
