@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"crypto/rsa"
 	"fmt"
 	"strings"
 
@@ -13,11 +14,11 @@ import (
 // afterwards, so any number of requests read them at once.
 type index struct {
 	accounts  map[string]*Account
-	keys      map[string]keyOwner   // long-lived access key id ->
-	users     map[string]*userEntry // ACCOUNT/NAME ->
-	roles     map[string]*roleEntry // role ARN ->
-	devices   map[string]*MFADevice // serial ->
-	providers map[string]*OIDCProvider
+	keys      map[string]keyOwner       // long-lived access key id ->
+	users     map[string]*userEntry     // ACCOUNT/NAME ->
+	roles     map[string]*roleEntry     // role ARN ->
+	devices   map[string]*MFADevice     // serial ->
+	providers map[string]*providerEntry // issuer URL ->
 }
 
 // keyOwner is whose a long-lived key is: a user's, or (user nil) the
@@ -31,6 +32,13 @@ type keyOwner struct {
 type userEntry struct {
 	user     *User
 	policies []*policy.Policy
+}
+
+// providerEntry is an OIDC provider with its keys parsed (pub[i] is
+// Keys[i]).
+type providerEntry struct {
+	provider *OIDCProvider
+	pub      []*rsa.PublicKey
 }
 
 type roleEntry struct {
@@ -49,7 +57,7 @@ func compile(st *State) (*index, error) {
 		users:     map[string]*userEntry{},
 		roles:     map[string]*roleEntry{},
 		devices:   map[string]*MFADevice{},
-		providers: map[string]*OIDCProvider{},
+		providers: map[string]*providerEntry{},
 	}
 	if len(st.SealKey) != 32 {
 		return nil, fmt.Errorf("%w: sealKey must be 32 bytes (base64), not %d", errStateInvalid, len(st.SealKey))
@@ -131,12 +139,15 @@ func compile(st *State) (*index, error) {
 		if ix.accounts[p.Account] == nil || !strings.HasPrefix(p.URL, "https://") {
 			return nil, fmt.Errorf("%w: OIDC provider %q needs an https:// URL and a listed account", errStateInvalid, p.URL)
 		}
+		e := &providerEntry{provider: p}
 		for _, k := range p.Keys {
-			if _, err := k.publicKey(); err != nil {
+			pub, err := k.publicKey()
+			if err != nil {
 				return nil, fmt.Errorf("%w: OIDC provider %s key %q: %v", errStateInvalid, p.URL, k.Kid, err)
 			}
+			e.pub = append(e.pub, pub)
 		}
-		ix.providers[p.URL] = p
+		ix.providers[p.URL] = e
 	}
 	return ix, nil
 }

@@ -69,24 +69,21 @@ func (c *call) verifyIDToken(jwt string) (*idToken, *OIDCProvider, string, *apiE
 	if errors.Join(err1, err2, err3) != nil || json.Unmarshal(hb, &header) != nil || json.Unmarshal(pb, &tok) != nil {
 		return nil, nil, "", newError("InvalidIdentityToken", "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)")
 	}
-	p := c.sn.ix.providers[tok.Issuer]
-	if p == nil {
+	pe := c.sn.ix.providers[tok.Issuer]
+	if pe == nil {
 		return nil, nil, "", newError("InvalidIdentityToken", "No OpenIDConnect provider found in your account for %s", clip(tok.Issuer, 128))
 	}
+	p := pe.provider
 	if header.Alg != "RS256" {
 		return nil, nil, "", newError("InvalidIdentityToken", "Unsupported signing algorithm %s: the sandbox accepts RS256", clip(header.Alg, 16))
 	}
 	verified := false
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	for _, k := range p.Keys {
+	for i, k := range p.Keys {
 		if header.Kid != "" && k.Kid != header.Kid {
 			continue
 		}
-		pub, err := k.publicKey()
-		if err != nil {
-			continue
-		}
-		if rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) == nil {
+		if rsa.VerifyPKCS1v15(pe.pub[i], crypto.SHA256, sum[:], sig) == nil {
 			verified = true
 			break
 		}
