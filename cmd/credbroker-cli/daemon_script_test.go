@@ -174,24 +174,14 @@ func cmdWaitSocket(ts *testscript.TestScript, neg bool, args []string) {
 // as-nobody ARGS...: run credbroker ARGS as user nobody (uid 65534, group
 // nogroup, no supplementary groups), a caller the daemon did not start.
 func cmdAsNobody(ts *testscript.TestScript, neg bool, args []string) {
-	if why, _ := asuser.Check(); why != "" {
-		ts.Fatalf("as-nobody: %s", why)
-	}
 	// nobody cannot reach the test's own folders: give it a copy of the
-	// binary in a folder it may enter.
-	dir, err := asuser.SharedDir("cbnobody")
-	ts.Check(err)
-	ts.Defer(func() { os.RemoveAll(dir) })
-	for _, name := range []string{"credbroker", "credbroker-cli"} {
-		ts.Check(asuser.CopyExecutable(lookPath(ts, name), filepath.Join(dir, name)))
-	}
+	// programs in a folder it may enter.
+	dir := neighbourBin(ts, "credbroker", "credbroker-cli")
 	cmd := asuser.Command(context.Background(), asuser.Nobody, filepath.Join(dir, "credbroker"), args...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1",
-		"CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
+	cmd.Env = neighbourEnv(ts)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
-	err = cmd.Run()
-	if (err != nil) != neg {
+	if err := cmd.Run(); (err != nil) != neg {
 		ts.Fatalf("as-nobody %s: %v", strings.Join(args, " "), err)
 	}
 }

@@ -83,6 +83,12 @@ func neighbourBin(ts *testscript.TestScript, names ...string) string {
 	return dir
 }
 
+// neighbourEnv is the whole environment of a credbroker run as another
+// uid: no home, no daemon started on demand, the script's daemon socket.
+func neighbourEnv(ts *testscript.TestScript) []string {
+	return []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1", "CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
+}
+
 // hold-slots UID: UID opens keep-alive connections to the daemon, one
 // health request on each, until one is refused at once or not answered
 // within 2 s: as many as it can hold. It keeps them (a request on each every 10 s)
@@ -172,7 +178,7 @@ func credentialProcessAs(ts *testscript.TestScript, dir, uid, profile string) ti
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := asuser.Command(ctx, neighbourID(ts, uid), filepath.Join(dir, "credbroker"), "credential-process", "--profile", profile)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1", "CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
+	cmd.Env = neighbourEnv(ts)
 	cmd.Dir = "/"
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -208,8 +214,7 @@ func cmdAsUID(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(func() { os.RemoveAll(run) })
 	ts.Check(os.Chown(run, int(id.UID), int(id.GID)))
 	cmd := asuser.Command(context.Background(), id, filepath.Join(dir, "credbroker"), argv...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "XDG_RUNTIME_DIR=" + run, "CREDBROKER_NO_AUTOSTART=1",
-		"CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
+	cmd.Env = append(neighbourEnv(ts), "XDG_RUNTIME_DIR="+run)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
 	if err := cmd.Run(); (err != nil) != neg {
@@ -234,7 +239,7 @@ func cmdHerdAs(ts *testscript.TestScript, neg bool, args []string) {
 	outs, errs := make([]bytes.Buffer, n), make([]bytes.Buffer, n)
 	for i := range cmds {
 		cmds[i] = asuser.Command(ctx, id, filepath.Join(dir, "credbroker"), "credential-process", "--profile", args[2])
-		cmds[i].Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "CREDBROKER_NO_AUTOSTART=1", "CREDBROKER_SOCKET=" + ts.Getenv("CREDBROKER_SOCKET")}
+		cmds[i].Env = neighbourEnv(ts)
 		cmds[i].Dir = "/"
 		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &errs[i]
 		ts.Check(cmds[i].Start())

@@ -400,14 +400,7 @@ func keyIDOf(req *http.Request, field string) (string, error) {
 // go-sdk-as-nobody: run go-sdk-creds as user nobody (uid 65534) with the
 // script's endpoint variables, as another local user's program would.
 func cmdGoSDKAsNobody(ts *testscript.TestScript, neg bool, args []string) {
-	if why, _ := asuser.Check(); why != "" {
-		ts.Fatalf("go-sdk-as-nobody: %s", why)
-	}
-	dir, err := asuser.SharedDir("cbserve")
-	ts.Check(err)
-	ts.Defer(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "go-sdk-creds")
-	ts.Check(asuser.CopyExecutable(lookPath(ts, "go-sdk-creds"), bin))
+	bin := filepath.Join(neighbourBin(ts, "go-sdk-creds"), "go-sdk-creds")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := asuser.Command(ctx, asuser.Nobody, bin)
@@ -420,8 +413,7 @@ func cmdGoSDKAsNobody(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
-	err = cmd.Run()
-	if (err != nil) != neg {
+	if err := cmd.Run(); (err != nil) != neg {
 		ts.Fatalf("go-sdk-creds as nobody: %v", err)
 	}
 }
