@@ -93,7 +93,7 @@ func HasErrors(findings []Finding) bool {
 // order. A document that does not parse yields one error finding at the
 // parse error's position.
 func Lint(name string, doc []byte, opts LintOptions) []Finding {
-	pol, err := Parse(name, doc)
+	pol, root, err := parse(name, doc)
 	if err != nil {
 		f := Finding{Name: name, Severity: SeverityError, Rule: "parse", Message: err.Error()}
 		var pe *ParseError
@@ -103,7 +103,6 @@ func Lint(name string, doc []byte, opts LintOptions) []Finding {
 		f.Fix = "correct the policy so that IAM accepts it"
 		return []Finding{f}
 	}
-	root, _ := parseJSON(doc) // parsed once already: cannot fail
 	l := &linter{name: name, pol: pol, opts: opts}
 	l.run(root)
 	slices.SortStableFunc(l.findings, func(a, b Finding) int {

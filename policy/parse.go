@@ -14,20 +14,26 @@ import (
 // with NotAction, an unknown condition operator, a value an operator
 // cannot read.
 func Parse(name string, doc []byte) (*Policy, error) {
+	pol, _, err := parse(name, doc)
+	return pol, err
+}
+
+// parse is Parse that also returns the JSON it read (for Lint).
+func parse(name string, doc []byte) (*Policy, *jsonValue, error) {
 	root, err := parseJSON(doc)
 	if err != nil {
 		var se *jsonSyntaxError
 		if errors.As(err, &se) {
-			return nil, &ParseError{Name: name, Pos: se.pos, Msg: "invalid JSON: " + se.msg}
+			return nil, nil, &ParseError{Name: name, Pos: se.pos, Msg: "invalid JSON: " + se.msg}
 		}
-		return nil, &ParseError{Name: name, Msg: err.Error()}
+		return nil, nil, &ParseError{Name: name, Msg: err.Error()}
 	}
 	p := &parser{name: name}
 	pol := p.policy(root)
 	if p.err != nil {
-		return nil, p.err
+		return nil, nil, p.err
 	}
-	return pol, nil
+	return pol, root, nil
 }
 
 type parser struct {
