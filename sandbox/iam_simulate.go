@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,20 +69,17 @@ func (c *call) simulatePrincipalPolicy() (any, *apiError) {
 	}
 	sim := &simulation{sources: map[string][2]string{}}
 	var named []NamedPolicy
+	var compiled []*policy.Policy // named, as the index parsed them
 	kind := "user"
 	if r := c.sn.ix.roles[source]; r != nil {
-		named, kind = r.role.Policies, "role"
+		named, compiled, kind = r.role.Policies, r.policies, "role"
 	} else if u := c.userByARN(source); u != nil {
-		named = u.Policies
+		named, compiled = u.user.Policies, u.policies
 	} else {
 		return nil, newError("NoSuchEntity", "The principal %s cannot be found.", clip(source, 128))
 	}
+	sim.set.Identity = slices.Clone(compiled) // addInputs appends: never into the index's slice
 	for _, np := range named {
-		p, err := policy.Parse(np.Name, np.Document)
-		if err != nil {
-			return nil, newError("InvalidInput", "%v", err)
-		}
-		sim.set.Identity = append(sim.set.Identity, p)
 		sim.sources[np.Name] = [2]string{np.Name, kind}
 	}
 	if apiErr := sim.addInputs(c, "PolicyInputList", "IAM Policy", &sim.set.Identity); apiErr != nil {
@@ -90,10 +88,10 @@ func (c *call) simulatePrincipalPolicy() (any, *apiError) {
 	return c.runSimulation(sim, source)
 }
 
-func (c *call) userByARN(arn string) *User {
+func (c *call) userByARN(arn string) *userEntry {
 	for _, e := range c.sn.ix.users {
 		if e.user.ARN() == arn {
-			return e.user
+			return e
 		}
 	}
 	return nil
