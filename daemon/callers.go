@@ -38,6 +38,7 @@ type callers struct {
 }
 
 type callerConfig struct {
+	files   [2]string
 	cfg     *profile.Config
 	err     error
 	stamps  [2]fileStamp
@@ -66,6 +67,9 @@ type resolution struct {
 	// credentials depend on (broker.ChainID).
 	key string
 	err error
+	// from is the caller's config it was resolved with (nil: the
+	// daemon's own).
+	from *callerConfig
 }
 
 func newCallers(owner uint32) *callers {
@@ -97,23 +101,24 @@ func (c *callers) forget() {
 
 // config returns the merged config of the caller's files, re-read when one
 // changed. Called with c.mu held.
-func (c *callers) config(files [2]string, now time.Time) (*profile.Config, error) {
+func (c *callers) config(files [2]string, now time.Time) *callerConfig {
 	cc := c.configs[files]
 	if cc != nil && now.Sub(cc.checked) < configRecheck {
-		return cc.cfg, cc.err
+		return cc
 	}
 	stamps := [2]fileStamp{stampOf(files[0]), stampOf(files[1])}
 	if cc != nil && cc.stamps == stamps {
 		cc.checked = now
-		return cc.cfg, cc.err
+		return cc
 	}
 	if len(c.configs) >= maxResolutions {
 		clear(c.configs)
 	}
 	cfg, err := c.load(files[0], files[1])
-	c.configs[files] = &callerConfig{cfg: cfg, err: err, stamps: stamps, checked: now}
+	cc = &callerConfig{files: files, cfg: cfg, err: err, stamps: stamps, checked: now}
+	c.configs[files] = cc
 	clear(c.resolutions) // what was resolved with the old file
-	return cfg, err
+	return cc
 }
 
 // loadCallerConfig reads the caller's config files: credbroker's and the
@@ -139,7 +144,9 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 	key := who + name + "|" + q.Encode()
 	d.callers.mu.Lock()
 	defer d.callers.mu.Unlock()
-	if res, ok := d.callers.resolutions[key]; ok {
+	// A resolution made with the caller's config files holds while they
+	// are unchanged.
+	if res, ok := d.callers.resolutions[key]; ok && (res.from == nil || d.callers.config(res.from.files, time.Now()) == res.from) {
 		return res, nil
 	}
 	// Loaded under the lock: a reload stores its snapshot before it
@@ -148,6 +155,7 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 	caller, has := wire.CallerOf(q)
 	snap := d.snap.Load()
 	var r *profile.Resolver
+	var from *callerConfig
 	switch {
 	case !has:
 		r = d.b.Resolver(snap.cfg, d.getenv)
@@ -173,15 +181,15 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 		if caller.Keyring != d.opts.KeyringID {
 			return resolution{}, &keyringMismatchError{socket: d.opts.Socket}
 		}
-		cfg, err := d.callers.config([2]string{caller.Config, caller.AWSConfig}, time.Now())
-		if err != nil {
-			return resolution{}, err
+		from = d.callers.config([2]string{caller.Config, caller.AWSConfig}, time.Now())
+		if from.err != nil {
+			return resolution{}, from.err
 		}
-		r = d.b.Resolver(cfg, caller.Getenv)
+		r = d.b.Resolver(from.cfg, caller.Getenv)
 	}
 	r.Stored = d.storedProfiles
 	chain, err := r.Resolve(name)
-	res := resolution{chain: chain, err: err}
+	res := resolution{chain: chain, err: err, from: from}
 	if err == nil {
 		res.key = name + "|" + broker.ChainID(chain)
 	}

@@ -288,3 +288,43 @@ func TestResolutionsOfOwnerAndOthersApart(t *testing.T) {
 		t.Fatalf("another user with the owner's endpoint: HTTP %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestCallerConfigEditSeen: an edit of the caller's config file is seen
+// once configRecheck has passed, though the profile was resolved before;
+// until then the resolution made is used.
+func TestCallerConfigEditSeen(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h, _, cfg := callerHarness(t, testConfig)
+		q := url.Values{"profile": {"direct"}}
+		wire.Caller{Config: cfg}.Query(q)
+		role := func() string {
+			rs, err := h.d.resolve(&peerInfo{peer: alice}, q, "direct")
+			if err == nil {
+				err = rs.err
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rs.chain.Steps[len(rs.chain.Steps)-1].RoleARN
+		}
+		if got := role(); !strings.HasSuffix(got, "role/Direct") {
+			t.Fatalf("role %s before the edit", got)
+		}
+		edited := strings.Replace(testConfig, "role/Direct", "role/Edited", 1)
+		if err := os.WriteFile(cfg, []byte(edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().Add(time.Hour) // a time of its own, whatever the clock
+		if err := os.Chtimes(cfg, later, later); err != nil {
+			t.Fatal(err)
+		}
+		if got := role(); !strings.HasSuffix(got, "role/Direct") {
+			t.Fatalf("role %s within configRecheck of the last look", got)
+		}
+		time.Sleep(configRecheck) // the bubble's clock: no real wait
+		if got := role(); !strings.HasSuffix(got, "role/Edited") {
+			t.Fatalf("role %s after the edit and configRecheck", got)
+		}
+	})
+}
