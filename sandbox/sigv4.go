@@ -130,20 +130,15 @@ func (s *sigV4) checkScope(service string, now time.Time, skew time.Duration) *a
 		return newError("SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
 	}
 	const stamp = "20060102T150405Z"
+	// Signature Version 4: "AWS rejects the request if the date in
+	// X-Amz-Date is more than five minutes away from the time AWS
+	// received it" (the skew is a field: STS itself allows 15 minutes);
+	// a presigned URL may be used until its X-Amz-Expires instead.
 	if s.presigned && s.expires > 0 {
 		if now.After(s.date.Add(s.expires)) {
 			return newError("RequestExpired", "Request has expired.")
 		}
-		if s.date.Sub(now) > skew {
-			return newError("SignatureDoesNotMatch", "Signature not yet current: %s is still later than %s (%s + %d min.)",
-				s.rawDate, now.Add(skew).UTC().Format(stamp), now.UTC().Format(stamp), int(skew/time.Minute))
-		}
-		return nil
-	}
-	// Signature Version 4: "AWS rejects the request if the date in
-	// X-Amz-Date is more than five minutes away from the time AWS
-	// received it" (the skew is a field: STS itself allows 15 minutes).
-	if now.Sub(s.date) > skew {
+	} else if now.Sub(s.date) > skew {
 		return newError("SignatureDoesNotMatch", "Signature expired: %s is now earlier than %s (%s - %d min.)",
 			s.rawDate, now.Add(-skew).UTC().Format(stamp), now.UTC().Format(stamp), int(skew/time.Minute))
 	}
