@@ -88,7 +88,8 @@ func (c *callers) load(credbroker, aws string) (*profile.Config, error) {
 			return nil, err
 		}
 	}
-	return loadCallerConfig(credbroker, aws)
+	// credbroker's file wins for a profile in both.
+	return profile.LoadSources(profile.Sources{Credbroker: credbroker, AWS: aws})
 }
 
 // forget drops what was resolved (a key or config changed).
@@ -119,12 +120,6 @@ func (c *callers) config(files [2]string, now time.Time) *callerConfig {
 	c.configs[files] = cc
 	clear(c.resolutions) // what was resolved with the old file
 	return cc
-}
-
-// loadCallerConfig reads the caller's config files: credbroker's and the
-// AWS CLI's, credbroker's winning for a profile in both.
-func loadCallerConfig(credbroker, aws string) (*profile.Config, error) {
-	return profile.LoadSources(profile.Sources{Credbroker: credbroker, AWS: aws})
 }
 
 // resolve resolves profile name for the request r of peer pi: with the
