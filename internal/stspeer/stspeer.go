@@ -207,9 +207,7 @@ func StartProxy(target string) (*Proxy, error) {
 			<-r.Context().Done()
 			return
 		case mode.Fault != "":
-			if mode.DateOffset != 0 {
-				w.Header().Set("Date", time.Now().Add(mode.DateOffset).UTC().Format(http.TimeFormat))
-			}
+			mode.setDate(w.Header())
 			fault(w, mode.Fault)
 			return
 		case mode.RootIdentity && action == "GetCallerIdentity":
@@ -233,6 +231,14 @@ func StartProxy(target string) (*Proxy, error) {
 	return p, nil
 }
 
+// setDate gives an answer the Date header of a peer whose clock is
+// DateOffset from this machine's (when it is not 0).
+func (m Mode) setDate(h http.Header) {
+	if m.DateOffset != 0 {
+		h.Set("Date", time.Now().Add(m.DateOffset).UTC().Format(http.TimeFormat))
+	}
+}
+
 // inspect records the secrets in an STS answer, and applies Lifetime and
 // Delay.
 func (p *Proxy) inspect(resp *http.Response) error {
@@ -253,9 +259,7 @@ func (p *Proxy) inspect(resp *http.Response) error {
 		resp.Header.Del("Content-Length")
 		resp.ContentLength = int64(len(body))
 	}
-	if mode.DateOffset != 0 {
-		resp.Header.Set("Date", time.Now().Add(mode.DateOffset).UTC().Format(http.TimeFormat))
-	}
+	mode.setDate(resp.Header)
 	time.Sleep(mode.Delay)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return nil
