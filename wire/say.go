@@ -18,29 +18,8 @@ const SlowAfter = time.Second
 // terminal (an SDK's pipe, a log) hears nothing: an SDK that calls
 // credential_process shows its stderr as an error.
 func SayAfter(d time.Duration, w io.Writer, line string) (stop func() bool) {
-	if !isTerminal(w) {
-		return func() bool { return false }
-	}
-	var (
-		mu   sync.Mutex
-		done bool
-		said bool
-	)
-	t := time.AfterFunc(d, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			fmt.Fprintln(w, line)
-			said = true
-		}
-	})
-	return func() bool {
-		t.Stop()
-		mu.Lock()
-		defer mu.Unlock()
-		done = true
-		return said
-	}
+	_, stop = SayWaits(d, w, line) // with no waits told, it says line
+	return stop
 }
 
 // SayWaits is SayAfter for a request to the daemon that may say what it
