@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -61,16 +62,18 @@ func New(st *State) (*Server, error) {
 }
 
 // Open serves the state file at path and writes every change back to it.
+// The file is checked as LoadState checks it, by compiling it once.
 func Open(path string) (*Server, error) {
-	st, err := LoadState(path)
+	st, err := readState(path)
 	if err != nil {
 		return nil, err
 	}
-	s, err := New(st)
+	sn, err := newSnapshot(st)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sandbox state %s: %w", path, err)
 	}
-	s.StatePath = path
+	s := &Server{StatePath: path}
+	s.cur.Store(sn)
 	return s, nil
 }
 

@@ -162,6 +162,18 @@ func pathOf(p string) string {
 // LoadState reads a state file. Unknown fields and policies that do not
 // parse are errors, named with where they are.
 func LoadState(path string) (*State, error) {
+	st, err := readState(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := compile(st); err != nil {
+		return nil, fmt.Errorf("sandbox state %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// readState reads and decodes a state file without checking it.
+func readState(path string) (*State, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read sandbox state: %w", err)
@@ -170,9 +182,6 @@ func LoadState(path string) (*State, error) {
 	dec.DisallowUnknownFields()
 	var st State
 	if err := dec.Decode(&st); err != nil {
-		return nil, fmt.Errorf("sandbox state %s: %w", path, err)
-	}
-	if _, err := compile(&st); err != nil {
 		return nil, fmt.Errorf("sandbox state %s: %w", path, err)
 	}
 	return &st, nil
