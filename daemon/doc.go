@@ -5,10 +5,16 @@
 //
 //   - daemon.go: options, the served config snapshot, Serve.
 //   - handlers.go: the HTTP API (/v1: credentials, mfa, forget, status,
-//     health), authorisation and audit of each request, error answers
-//     (status, code and hint from package broker's error table).
+//     health, unlock, stop), authorisation and audit of each request, error
+//     answers (status, code and hint from package broker's error table).
+//   - callers.go: each request resolved with its caller's settings (config
+//     files, region, endpoints; another user's endpoints are the daemon's),
+//     kept per settings while the files are unchanged.
 //   - clear.go: dropping cached sessions (credbroker clear), the owner's
 //     only.
+//   - totp.go: a code of a stored seed for the owner (credbroker totp code).
+//   - waits.go: what a refresh waits for (an MFA time step, a retry), told
+//     to the callers waiting on it as interim answers.
 //   - serve.go: the serving rules: fresh credentials from memory, one
 //     refresh however many callers wait, still-usable credentials while STS
 //     is in trouble, never expired ones.
