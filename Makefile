@@ -2,7 +2,7 @@
 # check CI runs. Both install what they need first (see `make deps`).
 
 GO ?= go
-DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli systemd pass bash-completion
+DEBIAN_PACKAGES := gnome-keyring dbus libsecret-tools oathtool awscli systemd pass bash-completion curl
 
 .PHONY: all build demo test deps vet fmt-check lint cross bench
 

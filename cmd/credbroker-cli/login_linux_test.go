@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +15,7 @@ import (
 // address still redirects this user's browser.
 func TestOneTimeRedirectRefusesOtherUsers(t *testing.T) {
 	asuser.Need(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not found")
-	}
+	needTool(t, "curl", "curl")
 	const signin = "https://signin.example/federation?Action=login&SigninToken=t"
 	one, srv, err := serveOneTimeRedirect(signin)
 	if err != nil {

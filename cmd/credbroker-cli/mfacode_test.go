@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +17,7 @@ import (
 func TestRunMFAProcess(t *testing.T) {
 	// A made-up seed: oathtool's code for it is the one TOTP gives.
 	const seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-	oathtool, err := exec.LookPath("oathtool")
-	if err != nil {
-		t.Skip("oathtool is not installed")
-	}
+	oathtool := needTool(t, "oathtool", "oathtool")
 	t.Setenv(wire.PassphraseVar, "not for children")
 	for _, tc := range []struct {
 		name, command, want, err string
