@@ -3,6 +3,7 @@ package policy
 import (
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // decimal is a number as written, compared exactly: no float rounding can
@@ -215,36 +216,13 @@ func parseDate(s string) (instant, bool) {
 	} else if len(s) > 10 {
 		return instant{}, false
 	}
-	days := daysFromCivil(year, month, day)
-	sec := days*86400 + int64(hour*3600+minute*60+second-offset)
+	sec := time.Date(year, time.Month(month), day, hour, minute, second, 0, time.UTC).Unix() - int64(offset)
 	return instant{sec: sec, nsec: int32(nsec)}, true
 }
 
+// daysIn is the number of days of a month.
 func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil is the number of days from 1970-01-01 to the date in the
-// proleptic Gregorian calendar (Howard Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // parseBool reads "true" or "false" in any case.
