@@ -261,11 +261,14 @@ func (b *Broker) Code(ctx context.Context, chain *profile.RoleChain) (string, er
 	}
 	if sc, ok := b.codes.(*SeedCodes); ok {
 		// Say why a seed cannot be read (a locked keyring), not that
-		// there is none.
-		if _, found, err := sc.Seed(chain.Path); err != nil || !found {
+		// there is none; the seed read is the one the code is made from.
+		seed, found, err := sc.Seed(chain.Path)
+		if err != nil || !found {
 			return "", cmp.Or(err, noSeed)
 		}
-	} else if !b.codes.Unattended(chain) {
+		return sc.generate(ctx, chain, seed)
+	}
+	if !b.codes.Unattended(chain) {
 		return "", noSeed
 	}
 	return b.codes.Code(ctx, chain)

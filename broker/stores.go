@@ -92,7 +92,7 @@ func (c *SeedCodes) Code(ctx context.Context, chain *profile.RoleChain) (string,
 		return "", err
 	}
 	if found {
-		return c.Generator.Code(withMFADevice(ctx, chain.MFASerial), chain.MFASerial, seed)
+		return c.generate(ctx, chain, seed)
 	}
 	if c.Prompter == nil {
 		return "", ErrMFARequired
@@ -102,6 +102,11 @@ func (c *SeedCodes) Code(ctx context.Context, chain *profile.RoleChain) (string,
 		return "", fmt.Errorf("%w: no TOTP seed is stored and there is no terminal to ask on", ErrMFARequired)
 	}
 	return code, err
+}
+
+// generate makes a code for chain's device from seed, a stored one.
+func (c *SeedCodes) generate(ctx context.Context, chain *profile.RoleChain, seed mfa.Seed) (string, error) {
+	return c.Generator.Code(withMFADevice(ctx, chain.MFASerial), chain.MFASerial, seed)
 }
 
 // Unattended implements CodeSource: a seed is stored for the chain's
