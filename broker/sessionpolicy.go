@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/credbroker/credbroker/policy"
 	"github.com/credbroker/credbroker/profile"
@@ -23,7 +22,11 @@ func ReadSessionPolicy(path, name string) (string, error) {
 	fail := func(msg string) error {
 		return &profile.ConfigError{Path: path, Msg: fmt.Sprintf("session_policy of profile %s: %s", name, msg)}
 	}
-	f, err := os.Open(path)
+	f, err := profile.OpenRegular(path)
+	var ce *profile.ConfigError
+	if errors.As(err, &ce) {
+		return "", fail(ce.Msg)
+	}
 	if err != nil {
 		return "", fail(errors.Unwrap(err).Error())
 	}

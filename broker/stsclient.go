@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,7 +131,11 @@ const maxCABundle = 4 << 20
 // loadCABundle reads a PEM file of certificates, as the SDKs read
 // AWS_CA_BUNDLE: they replace the system's roots, not add to them.
 func loadCABundle(path string) (*x509.CertPool, error) {
-	f, err := os.Open(path)
+	f, err := profile.OpenRegular(path)
+	var ce *profile.ConfigError
+	if errors.As(err, &ce) {
+		return nil, &profile.ConfigError{Path: path, Msg: "CA bundle (AWS_CA_BUNDLE or ca_bundle): " + ce.Msg}
+	}
 	if err != nil {
 		return nil, &profile.ConfigError{Path: path, Msg: fmt.Sprintf("CA bundle (AWS_CA_BUNDLE or ca_bundle): %v", errors.Unwrap(err))}
 	}

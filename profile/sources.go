@@ -65,18 +65,13 @@ func ParseAWSConfig(path string, r io.Reader) (*Config, error) {
 
 // readFile parses one file; a missing one is empty.
 func readFile(path string, aws bool) (*rawFile, error) {
-	// A FIFO or a device would block the read (or never end): only a
-	// regular file is a config file.
-	fi, err := os.Stat(path)
+	f, err := OpenRegular(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return newRawFile(path, aws), nil
 	}
-	if err == nil && !fi.Mode().IsRegular() {
-		return nil, &ConfigError{Path: path, Msg: fmt.Sprintf("not a regular file (%s): refusing to read it", fi.Mode().Type())}
-	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return newRawFile(path, aws), nil
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
