@@ -112,10 +112,18 @@ func (c *callers) config(files [2]string, now time.Time) *callerConfig {
 		cc.checked = now
 		return cc
 	}
+	cfg, err := c.load(files[0], files[1])
+	if err != nil && cc != nil && cc.err == nil {
+		// A file that breaks while the daemon serves from it (a typo, a
+		// half-written save) does not take credentials away: the last
+		// good one holds, as for the daemon's own config (reload.go),
+		// and the file is looked at again after configRecheck.
+		cc.checked = now
+		return cc
+	}
 	if len(c.configs) >= maxResolutions {
 		clear(c.configs)
 	}
-	cfg, err := c.load(files[0], files[1])
 	cc = &callerConfig{files: files, cfg: cfg, err: err, stamps: stamps, checked: now}
 	c.configs[files] = cc
 	clear(c.resolutions) // what was resolved with the old file
