@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -75,14 +76,46 @@ type runningServer struct {
 }
 
 type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed and replaced on each write
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
+}
+
+// waitMatch returns the buffer once re matches it, or what it holds when
+// the deadline passes. The server writes to a pipe that os/exec copies
+// into the buffer on its own goroutine, so a line the server wrote before
+// the client saw its answer may land here a moment later.
+func (b *lockedBuffer) waitMatch(re *regexp.Regexp, deadline time.Duration) (string, bool) {
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	for {
+		b.mu.Lock()
+		s := b.buf.String()
+		if re.MatchString(s) {
+			b.mu.Unlock()
+			return s, true
+		}
+		if b.written == nil {
+			b.written = make(chan struct{})
+		}
+		ch := b.written
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timer.C:
+			return s, false
+		}
+	}
 }
 
 func (b *lockedBuffer) String() string {
@@ -209,13 +242,23 @@ func cmdServeStop(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprint(ts.Stderr(), s.stderr.String())
 }
 
-// serve-stderr NAME: the server's stderr so far becomes the last
-// command's stderr, for the stderr check that follows.
+// serve-stderr NAME [REGEXP]: the server's stderr so far becomes the
+// last command's stderr, for the stderr check that follows. With REGEXP
+// it first waits (up to 30 s) until the stderr matches it.
 func cmdServeStderr(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: serve-stderr NAME")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: serve-stderr NAME [REGEXP]")
 	}
-	fmt.Fprint(ts.Stderr(), serverOf(ts, args[0]).stderr.String())
+	b := serverOf(ts, args[0]).stderr
+	out := b.String()
+	if len(args) == 2 {
+		var ok bool
+		out, ok = b.waitMatch(regexp.MustCompile(args[1]), 30*time.Second)
+		if !ok {
+			ts.Fatalf("server %s wrote nothing matching %q in 30 s; its stderr:\n%s", args[0], args[1], out)
+		}
+	}
+	fmt.Fprint(ts.Stderr(), out)
 }
 
 // http-request METHOD URL [Header:Value...]: one request; prints
