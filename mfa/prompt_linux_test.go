@@ -273,7 +273,9 @@ func TestReadSecretFromTTYOnPTY(t *testing.T) {
 	if !term.echo(t) {
 		t.Error("echo was not restored")
 	}
-	time.Sleep(20 * time.Millisecond) // let the reader drain what the terminal showed
+	// The reader copies what the terminal showed on its own goroutine:
+	// wait until the newline after the prompt has arrived.
+	term.waitShown(t, "\n", 1)
 	shown := term.Shown()
 	if strings.Contains(shown, "horse") {
 		t.Error("the secret was echoed")

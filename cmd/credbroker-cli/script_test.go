@@ -143,6 +143,7 @@ var commonCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"totp-add":         cmdTOTPAdd,
 	"totp-vs-oathtool": cmdTOTPVsOathtool,
 	"stscount":         cmdSTSCount,
+	"eventually":       cmdEventually,
 	"leakscan":         cmdLeakscan,
 	"no-secret-run":    cmdNoSecretRun,
 	"secret-env":       cmdSecretEnv,
@@ -321,6 +322,34 @@ func cmdTOTPAdd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no seed %s", args[1])
 	}
 	runCredbroker(ts, neg, input+"\n", "totp", "add", args[0])
+}
+
+// eventually REGEXP CMD ARGS...: runs CMD (found on the script's PATH,
+// in $WORK, with the script's environment) until its stdout and stderr
+// together match REGEXP, for up to 20 s; its last output becomes the
+// command's stdout. For a change the daemon notices on its own clock (a
+// config file edited): the test waits for what it checks, not for a time.
+func cmdEventually(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: eventually REGEXP CMD ARGS...")
+	}
+	re := regexp.MustCompile(args[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		cmd := exec.Command(args[1], args[2:]...)
+		cmd.Path = lookPath(ts, args[1])
+		cmd.Dir = ts.Getenv("WORK")
+		cmd.Env = scriptEnv(ts)
+		out, _ := cmd.CombinedOutput()
+		if re.Match(out) {
+			fmt.Fprint(ts.Stdout(), string(out))
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s printed nothing matching %q in 20 s; last:\n%s", strings.Join(args[1:], " "), args[0], out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // runCredbroker runs the credbroker command of this test binary with stdin,
