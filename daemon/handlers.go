@@ -137,9 +137,18 @@ func (d *Daemon) handleMFA(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), refreshTimeout)
 	defer cancel()
 	res, err := d.b.Fetch(ctx, chain, broker.FetchOptions{MFACode: req.Code})
-	release(errors.Is(err, broker.ErrMFARefused))
+	refused := errors.Is(err, broker.ErrMFARefused)
+	release(refused)
 	s := d.state(rs)
-	d.record(s, res, err, gen)
+	if !refused {
+		// A refused code is its sender's: the profile's state stays what
+		// it was (a code needed), so that another caller is asked for its
+		// own code, not told of this one.
+		d.record(s, res, err, gen)
+	} else {
+		msg, _, _ := broker.Explain(err)
+		d.log.Warn("MFA code refused by STS; not retried", append(d.callerAttrs(pi), "profile", req.Profile, "err", msg)...)
+	}
 	if err != nil {
 		d.fail(w, pi, "mfa", chain, err)
 		return
