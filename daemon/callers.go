@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,49 @@ type resolution struct {
 	// from is the caller's config it was resolved with (nil: the
 	// daemon's own).
 	from *callerConfig
+	// policies are the chain's session_policy files as they were when it
+	// was resolved; an edit of one makes a new served state (its key
+	// names them), so a narrowed policy applies at the next request, not
+	// at the next refresh (the broker's cache names the policy's text).
+	policies policyStamps
+}
+
+// policyStamps are the session_policy files of a chain and their stamps.
+// They are looked at on every request that uses them (a stat each, about
+// a microsecond): an edit applies to the next request.
+type policyStamps struct {
+	paths  []string
+	stamps []fileStamp
+}
+
+func stampPolicies(chain *profile.RoleChain) policyStamps {
+	var p policyStamps
+	for _, st := range chain.Steps {
+		if st.SessionPolicy != "" {
+			p.paths = append(p.paths, st.SessionPolicy)
+			p.stamps = append(p.stamps, stampOf(st.SessionPolicy))
+		}
+	}
+	return p
+}
+
+// current reports whether no file changed since p was made.
+func (p policyStamps) current() bool {
+	for i, path := range p.paths {
+		if stampOf(path) != p.stamps[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// String names the stamps for a served state's key.
+func (p policyStamps) String() string {
+	var b strings.Builder
+	for _, st := range p.stamps {
+		fmt.Fprintf(&b, "|%t,%d,%d", st.missing, st.size, st.mtime.UnixNano())
+	}
+	return b.String()
 }
 
 func newCallers(owner uint32) *callers {
@@ -149,8 +193,11 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 	defer d.callers.mu.Unlock()
 	// A resolution made with the caller's config files holds while they
 	// are unchanged.
-	if res, ok := d.callers.resolutions[key]; ok && (res.from == nil || d.callers.config(res.from.files, time.Now()) == res.from) {
-		return res, nil
+	now := time.Now()
+	if res, ok := d.callers.resolutions[key]; ok && (res.from == nil || d.callers.config(res.from.files, now) == res.from) {
+		if res.policies.current() {
+			return res, nil
+		}
 	}
 	// Loaded under the lock: a reload stores its snapshot before it
 	// clears the resolutions (resetAll), so none made from the old
@@ -184,7 +231,7 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 		if caller.Keyring != d.opts.KeyringID {
 			return resolution{}, &keyringMismatchError{socket: d.opts.Socket}
 		}
-		from = d.callers.config([2]string{caller.Config, caller.AWSConfig}, time.Now())
+		from = d.callers.config([2]string{caller.Config, caller.AWSConfig}, now)
 		if from.err != nil {
 			return resolution{}, from.err
 		}
@@ -194,7 +241,8 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 	chain, err := r.Resolve(name)
 	res := resolution{chain: chain, err: err, from: from}
 	if err == nil {
-		res.key = name + "|" + broker.ChainID(chain)
+		res.policies = stampPolicies(chain)
+		res.key = name + "|" + broker.ChainID(chain) + res.policies.String()
 	}
 	if errors.Is(err, keystore.ErrNotAnswering) {
 		// The keyring's list of stored keys was not had: ask again next
