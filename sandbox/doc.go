@@ -75,6 +75,9 @@
 //   - An MFA code is accepted for its time step or one either side, and
 //     no step up to the last one accepted for the device is accepted
 //     again; AWS documents only that a code is not accepted twice.
+//   - A web identity token whose nbf claim is still ahead is refused as
+//     InvalidIdentityToken with the sandbox's own message; what STS
+//     answers for one is not documented.
 //   - Any well-formed region name signs and is answered; STS refuses
 //     regions that do not exist or are not enabled for the account.
 //   - Cross-account requests in SimulatePrincipalPolicy and

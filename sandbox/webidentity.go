@@ -37,6 +37,9 @@ type idToken struct {
 	Subject  string          `json:"sub"`
 	Audience json.RawMessage `json:"aud"` // a string or an array
 	Expires  int64           `json:"exp"`
+	// NotBefore is the optional nbf claim (RFC 7519 4.1.5): before it the
+	// token is not to be accepted.
+	NotBefore int64 `json:"nbf"`
 }
 
 func (t *idToken) audiences() []string {
@@ -93,6 +96,9 @@ func (c *call) verifyIDToken(jwt string) (*idToken, *OIDCProvider, string, *apiE
 	}
 	if now := c.now.Unix(); tok.Expires <= now {
 		return nil, nil, "", newError("ExpiredTokenException", "Token expired: current date/time %d must be before the expiration date/time %d", now, tok.Expires)
+	}
+	if now := c.now.Unix(); tok.NotBefore > now {
+		return nil, nil, "", newError("InvalidIdentityToken", "Token not yet valid: current date/time %d must be on or after the not-before date/time %d", now, tok.NotBefore)
 	}
 	if tok.Subject == "" {
 		return nil, nil, "", newError("InvalidIdentityToken", "The ID Token provided has no sub claim")

@@ -88,6 +88,7 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 	}{
 		{"another key signed it", jwt(t, other, claims(nil)), http.StatusBadRequest, "InvalidIdentityToken", "Couldn't verify the signature"},
 		{"expired", jwt(t, oidcKey, claims(func(c map[string]any) { c["exp"] = now - 1 })), http.StatusBadRequest, "ExpiredTokenException", "Token expired: current date/time"},
+		{"not valid yet (nbf)", jwt(t, oidcKey, claims(func(c map[string]any) { c["nbf"] = now + 600 })), http.StatusBadRequest, "InvalidIdentityToken", "Token not yet valid: current date/time"},
 		{"another audience", jwt(t, oidcKey, claims(func(c map[string]any) { c["aud"] = "someone-else" })), http.StatusBadRequest, "InvalidIdentityToken", "Incorrect token audience"},
 		{"an issuer nobody registered", jwt(t, oidcKey, claims(func(c map[string]any) { c["iss"] = "https://evil.example.com" })), http.StatusBadRequest, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://evil.example.com"},
 		{"a subject the trust policy does not allow", jwt(t, oidcKey, claims(func(c map[string]any) { c["sub"] = "repo:someone/else" })), http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"},
