@@ -70,6 +70,16 @@ func (c *call) assumeRole() (any, *apiError) {
 	if c.caller.isRoot() {
 		return nil, newError("AccessDenied", "Roles may not be assumed by root accounts.")
 	}
+	if c.caller.session != nil && c.caller.session.SourceIdentity != "" {
+		// A source identity, once set, goes with every session made
+		// from this one (role chaining) and cannot be changed.
+		switch inherited := c.caller.session.SourceIdentity; {
+		case sourceIdentity == "":
+			sourceIdentity = inherited
+		case sourceIdentity != inherited:
+			return nil, newError("AccessDenied", "The source identity of a role session cannot be changed: this session's is %s.", inherited)
+		}
+	}
 	mfaAt, mfa := c.caller.mfa()
 	if serial != "" {
 		if apiErr := c.useMFA(serial, code); apiErr != nil {

@@ -78,6 +78,10 @@
 //   - A web identity token whose nbf claim is still ahead is refused as
 //     InvalidIdentityToken with the sandbox's own message; what STS
 //     answers for one is not documented.
+//   - A role session made from one with a source identity carries it
+//     (it is in the trust policy's context as sts:SourceIdentity and in
+//     the answer); asking for another one is refused as AccessDenied with
+//     the sandbox's own message.
 //   - Any well-formed region name signs and is answered; STS refuses
 //     regions that do not exist or are not enabled for the account.
 //   - Cross-account requests in SimulatePrincipalPolicy and
@@ -86,7 +90,9 @@
 //     them unless ResourcePolicy gives one.
 //   - Not modelled: Organizations and SCPs, resource-based policies other
 //     than trust policies, permissions boundaries of users and roles,
-//     managed policies (PolicyArns is refused, not ignored), SAML, MFA
+//     managed policies (PolicyArns is refused, not ignored), the
+//     sts:SetSourceIdentity permission a trust policy must grant for a
+//     SourceIdentity, SAML, MFA
 //     devices of root users, and throttling.
 //
 // # What it never does

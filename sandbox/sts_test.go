@@ -232,6 +232,20 @@ func TestAssumeRole(t *testing.T) {
 	}
 	w.refused(assume(admin, chainRole, "DurationSeconds", "3601"), http.StatusBadRequest, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	w.ok(assume(w.alice, chainRole, "DurationSeconds", "7200"), nil) // not chaining: up to its 12 h
+
+	// A source identity, once set, goes with the sessions chained from
+	// it and cannot be changed.
+	w.clock.Add(30 * time.Second) // the next MFA code
+	withSI, _ := w.session(w.mfaSession(), map[string]string{"Action": "AssumeRole", "RoleArn": w.admin, "RoleSessionName": "si", "SourceIdentity": "alice"})
+	var chainedSI struct {
+		SourceIdentity string `xml:"SourceIdentity"`
+	}
+	w.ok(assume(withSI, chainRole), &chainedSI)
+	if chainedSI.SourceIdentity != "alice" {
+		t.Errorf("a session chained from one with source identity alice has %q", chainedSI.SourceIdentity)
+	}
+	w.ok(assume(withSI, chainRole, "SourceIdentity", "alice"), nil)
+	w.refused(assume(withSI, chainRole, "SourceIdentity", "mallory"), http.StatusForbidden, "AccessDenied", "The source identity of a role session cannot be changed")
 }
 
 // TestMFAAge: a trust policy that wants MFA used within 5 minutes lets a
