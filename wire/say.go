@@ -55,8 +55,12 @@ func SayWaits(d time.Duration, w io.Writer, generic string) (onWait func(what st
 	onWait = func(w2 string, wait time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
-		what, until = w2, time.Now().Add(wait)
-		if late && !done {
+		end := time.Now().Add(wait)
+		// The same wait told again (the daemon repeats what it waits for
+		// to a caller that starts listening mid-wait) is said once.
+		same := w2 == what && end.Sub(until).Abs() < time.Second
+		what, until = w2, end
+		if late && !done && !same {
 			fmt.Fprintln(w, WaitLine(w2, wait))
 		}
 	}

@@ -91,6 +91,12 @@ func TestSayWaits(t *testing.T) {
 		if w.String() != want {
 			t.Fatalf("at the second: %q, want %q", w.String(), want)
 		}
+		// The same wait told again, a moment later: said once.
+		time.Sleep(300 * time.Millisecond)
+		onWait("the next MFA code of "+device, 15700*time.Millisecond)
+		if w.String() != want {
+			t.Fatalf("the same wait told again: %q, want %q", w.String(), want)
+		}
 		onWait("a retry against STS at http://127.0.0.1:1 (attempt 1: Throttling)", 700*time.Millisecond)
 		want += "credbroker: waiting 0.7 s for a retry against STS at http://127.0.0.1:1 (attempt 1: Throttling)\n"
 		if !stop() || w.String() != want {
