@@ -61,7 +61,7 @@ func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := d.state(rs)
-	res, err := d.credentials(r.Context(), s, waitNotes(w))
+	res, err := d.credentials(r.Context(), s, waitNotes(w, r))
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the caller went away; nobody to answer, nothing to audit
 	}

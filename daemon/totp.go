@@ -37,7 +37,10 @@ func (d *Daemon) handleTOTPCode(w http.ResponseWriter, r *http.Request) {
 	// a time step (30 s) for a step of its own.
 	ctx, cancel := context.WithTimeout(r.Context(), totpCodeTimeout)
 	defer cancel()
-	code, err := d.b.Code(broker.WithWaits(ctx, waitNotes(w)), rs.chain)
+	if notes := waitNotes(w, r); notes != nil {
+		ctx = broker.WithWaits(ctx, notes)
+	}
+	code, err := d.b.Code(ctx, rs.chain)
 	if r.Context().Err() != nil {
 		return // the caller went away
 	}

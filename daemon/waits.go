@@ -57,9 +57,14 @@ func (b *waitBoard) watch() (*broker.Wait, <-chan struct{}) {
 const maxQuietSkew = time.Minute
 
 // waitNotes tells a request's caller what it waits for as interim answers
-// (wire.StatusWaiting) written to w, at most wire.MaxWaitNotes of them.
-// Only the request's own goroutine may call it.
-func waitNotes(w http.ResponseWriter) func(broker.Wait) {
+// (wire.StatusWaiting) written to w, at most wire.MaxWaitNotes of them;
+// nil when the request does not say it reads them (an older client, which
+// would take the first interim answer for the final one). Only the
+// request's own goroutine may call it.
+func waitNotes(w http.ResponseWriter, r *http.Request) func(broker.Wait) {
+	if r.Header.Get(wire.HeaderAcceptWaits) == "" {
+		return nil
+	}
 	n := 0
 	return func(wt broker.Wait) {
 		left := time.Until(wt.Until)

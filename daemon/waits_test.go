@@ -157,3 +157,26 @@ func TestStatusShowsClockSkewToTheOwner(t *testing.T) {
 		t.Errorf("another user's status shows the clock skew: %+v", st.ClockSkew)
 	}
 }
+
+// TestWaitNotesOnlyToClientsThatReadThem: a request without
+// wire.HeaderAcceptWaits (a client older than interim answers, which
+// would take a 102 for its answer) is told nothing before its answer.
+func TestWaitNotesOnlyToClientsThatReadThem(t *testing.T) {
+	t.Parallel()
+	wt := broker.Wait{What: "the next MFA code of arn:aws:iam::123456789012:mfa/alice", Until: time.Now().Add(17 * time.Second)}
+	old := httptest.NewRecorder()
+	if notes := waitNotes(old, httptest.NewRequest("GET", "/v1/credentials?profile=prod", nil)); notes != nil {
+		t.Fatal("a client that did not ask for interim answers would be sent them")
+	}
+	r := httptest.NewRequest("GET", "/v1/credentials?profile=prod", nil)
+	r.Header.Set(wire.HeaderAcceptWaits, "1")
+	rec := httptest.NewRecorder()
+	notes := waitNotes(rec, r)
+	if notes == nil {
+		t.Fatal("a client that reads interim answers is told nothing")
+	}
+	notes(wt)
+	if rec.Code != wire.StatusWaiting {
+		t.Fatalf("status %d after a wait note, want %d", rec.Code, wire.StatusWaiting)
+	}
+}

@@ -15,6 +15,9 @@ const (
 	StatusWaiting     = 102
 	HeaderWaitFor     = "Credbroker-Wait-For"
 	HeaderWaitSeconds = "Credbroker-Wait-Seconds"
+	// HeaderAcceptWaits on a request says its client reads interim
+	// answers; a client without it (one older than them) gets none.
+	HeaderAcceptWaits = "Credbroker-Accept-Waits"
 	// MaxWaitNotes bounds the interim answers of one request (Go's HTTP
 	// client takes at most 5).
 	MaxWaitNotes = 4

@@ -120,6 +120,9 @@ func roundTrip(socket, method, path string, body []byte, timeout time.Duration, 
 	}
 	var req bytes.Buffer
 	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: credbroker\r\nConnection: close\r\n", method, path)
+	if onWait != nil {
+		req.WriteString(HeaderAcceptWaits + ": 1\r\n")
+	}
 	if body != nil {
 		fmt.Fprintf(&req, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(body))
 	}
