@@ -14,7 +14,8 @@
 //     only.
 //   - totp.go: a code of a stored seed for the owner (credbroker totp code).
 //   - waits.go: what a refresh waits for (an MFA time step, a retry), told
-//     to the callers waiting on it as interim answers.
+//     to the callers waiting on it as interim answers (to those that send
+//     wire.HeaderAcceptWaits).
 //   - serve.go: the serving rules: fresh credentials from memory, one
 //     refresh however many callers wait, still-usable credentials while STS
 //     is in trouble, never expired ones.
