@@ -305,7 +305,8 @@ func (p *Proxy) SetMode(change func(*Mode)) {
 	change(&p.mode)
 }
 
-// Param is the value of key in the last request for action ("" for none).
+// Param is the value of key in the last request for action since the last
+// Reset ("" for none).
 func (p *Proxy) Param(action, key string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -319,16 +320,18 @@ func (p *Proxy) Count(action string) int {
 	return p.counts[action]
 }
 
-// Take returns the counts by action and starts counting over.
+// Take returns the counts by action and starts counting over: the
+// counts, and the last request of each action Param reads.
 func (p *Proxy) Take() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.counts
 	p.counts = map[string]int{}
+	p.last = map[string]url.Values{}
 	return c
 }
 
-// Reset starts counting over.
+// Reset starts counting over (see Take).
 func (p *Proxy) Reset() { p.Take() }
 
 // Issued lists every secret key and session token STS handed out through
