@@ -17,11 +17,14 @@ import (
 // whether the signer is temporary, and a code a human gave for a step
 // that carries the MFA device itself.
 type roleCall struct {
-	step           profile.RoleStep
-	policy         string
-	signer, source cache.Credentials
-	temporary      bool
-	code           string
+	step   profile.RoleStep
+	policy string
+	signer cache.Credentials
+	// keyID is the long-lived key's id; source reads the key itself.
+	keyID     string
+	source    func() (cache.Credentials, error)
+	temporary bool
+	code      string
 }
 
 func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, rc roleCall, fp string) (cache.Entry, error) {
@@ -40,7 +43,7 @@ func (b *Broker) assumeRole(ctx context.Context, client STS, chain *profile.Role
 	name := step.SessionName
 	if name == "" {
 		var err error
-		if name, err = b.defaultSessionName(ctx, client, chain, ep, rc.source); err != nil {
+		if name, err = b.defaultSessionName(ctx, client, chain, ep, rc.keyID, rc.source); err != nil {
 			return cache.Entry{}, err
 		}
 	}

@@ -81,7 +81,18 @@ type Broker struct {
 	// keyUsers holds the IAM user name of each long-lived key (access
 	// key id -> name) that named a role session (defaultSessionName).
 	keyUsers sync.Map
+	// keyIDs holds the access key id stored for each source profile
+	// (profile -> id; an id is no secret): it names the cache entries made
+	// from the key, so a fetch that finds them (a role renewed from a
+	// cached MFA session) reads nothing from the keyring, and works while
+	// the keyring does not answer. Forget drops a profile's.
+	keyIDs sync.Map
 }
+
+// errKeyChanged: the key stored for a source profile is not the one whose
+// id named the cache entries of this walk (it was replaced by another
+// process); the walk starts over with the new one.
+var errKeyChanged = errors.New("the stored access key changed during the fetch")
 
 // New builds a Broker from opts.
 func New(opts Options) (*Broker, error) {
@@ -176,6 +187,9 @@ type Result struct {
 // cache entry (with when it was issued, for refresh scheduling).
 func (b *Broker) Fetch(ctx context.Context, chain *profile.RoleChain, opts FetchOptions) (Result, error) {
 	e, err := b.walk(ctx, chain, opts)
+	if errors.Is(err, errKeyChanged) {
+		e, err = b.walk(ctx, chain, opts) // with the new key's id
+	}
 	if errors.Is(err, ErrExpiredToken) && opts.MFACode == "" {
 		// Cached temporary credentials were revoked or expired early (a
 		// changed clock, a revoked session): forget what signed the call
@@ -214,12 +228,11 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		}
 		policies[i] = doc
 	}
-	key, err := b.keys.AccessKey(chain.Source)
-	if errors.Is(err, keystore.ErrNotFound) {
-		return cache.Entry{}, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
-	}
+	// The long-lived key: its id names the cache entries; its secret is
+	// read from the keyring only when a call is signed with it.
+	keyID, source, err := b.sourceKey(chain)
 	if err != nil {
-		return cache.Entry{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
+		return cache.Entry{}, err
 	}
 	ep, err := STSEndpoint(chain.Region, chain.Endpoint)
 	if err != nil {
@@ -229,19 +242,21 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 	// made only when a step is not cached: a fetch served from the cache
 	// makes none.
 	client := sync.OnceValues(func() (STS, error) { return b.newSTS(chain.Region, ep) })
-	cur := cache.Entry{Credentials: cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}}
-	source := cur.Credentials // the long-lived key
+	var cur cache.Entry // the credentials of the last step (none: the long-lived key)
 	temporary := false
 	// One MFA session per key, device and trust domain: a regional STS
 	// session token works in every region of its partition, so profiles
 	// in other regions share it; a custom endpoint shares nothing.
-	fp := fingerprint("key", key.AccessKeyID, chain.TrustDomain())
+	fp := fingerprint("key", keyID, chain.TrustDomain())
 
 	if chain.SessionToken {
 		fp = fingerprint(fp, "session", chain.MFASerial, strconv.Itoa(int(chain.SessionDuration.Seconds())))
 		renew := opts.Renew && (chain.MFASerial == "" || b.codes.Unattended(chain))
-		signer := cur.Credentials
 		e, err := b.step(ctx, sessionCacheName(chain), fp, renew, opts.MFACode != "", func(ctx context.Context) (cache.Entry, error) {
+			signer, err := source()
+			if err != nil {
+				return cache.Entry{}, err
+			}
 			c, err := client()
 			if err != nil {
 				return cache.Entry{}, err
@@ -257,7 +272,7 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		// Sessions made with other session policies are cached apart.
 		fp = fingerprint(fp, "role", st.RoleARN, st.ExternalID, st.SessionName, strconv.Itoa(int(st.Duration.Seconds())),
 			fingerprint(policies[i]), strings.Join(st.PolicyARNs, ","), st.SourceIdentity, stepMFA(chain, st))
-		signer, chained, doc := cur.Credentials, temporary, policies[i]
+		prev, chained, doc := cur.Credentials, temporary, policies[i]
 		// A step that carries the MFA code itself is renewed ahead only
 		// when no human is needed, as the MFA session is.
 		renew := opts.Renew && (!st.MFA || b.codes.Unattended(chain))
@@ -266,11 +281,18 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 			code = opts.MFACode
 		}
 		e, err := b.step(ctx, roleCacheName(st.Profile), fp, renew, code != "", func(ctx context.Context) (cache.Entry, error) {
+			signer := prev
+			if !chained {
+				var err error
+				if signer, err = source(); err != nil {
+					return cache.Entry{}, err
+				}
+			}
 			c, err := client()
 			if err != nil {
 				return cache.Entry{}, err
 			}
-			return b.assumeRole(ctx, c, chain, ep, roleCall{step: st, policy: doc, signer: signer, source: source, temporary: chained, code: code}, fp)
+			return b.assumeRole(ctx, c, chain, ep, roleCall{step: st, policy: doc, signer: signer, keyID: keyID, source: source, temporary: chained, code: code}, fp)
 		})
 		if err != nil {
 			return cache.Entry{}, err
@@ -278,6 +300,43 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		cur, temporary = e, true
 	}
 	return cur, nil
+}
+
+// sourceKey returns the id of the long-lived key of chain's source
+// profile and a func that reads the key itself, once. The id comes from
+// memory when a walk read it before (keyIDs), else from the keyring now.
+// The func fails with errKeyChanged when the key stored is no longer the
+// one with that id.
+func (b *Broker) sourceKey(chain *profile.RoleChain) (string, func() (cache.Credentials, error), error) {
+	read := sync.OnceValues(func() (cache.Credentials, error) {
+		key, err := b.keys.AccessKey(chain.Source)
+		if errors.Is(err, keystore.ErrNotFound) {
+			b.keyIDs.Delete(chain.Source)
+			return cache.Credentials{}, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
+		}
+		if err != nil {
+			return cache.Credentials{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
+		}
+		b.keyIDs.Store(chain.Source, key.AccessKeyID)
+		return cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}, nil
+	})
+	var keyID string
+	if id, ok := b.keyIDs.Load(chain.Source); ok {
+		keyID = id.(string)
+	} else {
+		key, err := read()
+		if err != nil {
+			return "", nil, err
+		}
+		keyID = key.AccessKeyID
+	}
+	return keyID, func() (cache.Credentials, error) {
+		key, err := read()
+		if err == nil && key.AccessKeyID != keyID {
+			return cache.Credentials{}, errKeyChanged
+		}
+		return key, err
+	}, nil
 }
 
 // step returns the cached entry name/fp, or fetches it. One fetch per

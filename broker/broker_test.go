@@ -176,12 +176,114 @@ func TestChangedKeyInvalidatesCache(t *testing.T) {
 	if err := h.keys.PutAccessKey("plain", keystore.AccessKey{AccessKeyID: "AKIAQQQQQQQQQQQQQQQQ", SecretAccessKey: strings.Repeat("t", 40)}); err != nil {
 		t.Fatal(err)
 	}
+	newKeyUsed := func(b served, who string) {
+		t.Helper()
+		h.sts.Reset()
+		if _, err := b.Credentials(ctx, "plain"); err != nil {
+			t.Fatal(err)
+		}
+		if h.sts.Ops() != "GetSessionToken" || h.sts.Calls[0].Signer != "AKIAQQQQQQQQQQQQQQQQ" {
+			t.Errorf("%s: new key not used: %+v", who, h.sts.Calls)
+		}
+	}
+	// Another process (the CLI without a daemon): its cache entries were
+	// named after the old key.
+	other, err := newServed(t, parse(t, testConfig), Options{Keys: h.keys,
+		NewSTS: func(string, profile.Endpoint) (STS, error) { return h.sts, nil }, Codes: h.codes, Now: func() time.Time { return *h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKeyUsed(other, "a new broker")
+	// The daemon's broker, told of the change (credbroker add does).
+	if _, err := h.b.Forget("plain"); err != nil {
+		t.Fatal(err)
+	}
+	newKeyUsed(h.b, "after Forget")
+}
+
+// TestChangedKeyNotToldIsFound: a broker not told of a new key keeps
+// serving what is cached, and signs its next call with the new key: never
+// a cache entry of one key named after another.
+func TestChangedKeyNotToldIsFound(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	first, err := h.b.Credentials(ctx, "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.keys.PutAccessKey("plain", keystore.AccessKey{AccessKeyID: "AKIAQQQQQQQQQQQQQQQQ", SecretAccessKey: strings.Repeat("t", 40)}); err != nil {
+		t.Fatal(err)
+	}
 	h.sts.Reset()
+	if again, err := h.b.Credentials(ctx, "plain"); err != nil || again != first || h.sts.Ops() != "" {
+		t.Fatalf("while fresh: %v, %v, calls %s", again, err, h.sts.Ops())
+	}
+	*h.now = first.Expires // due
 	if _, err := h.b.Credentials(ctx, "plain"); err != nil {
 		t.Fatal(err)
 	}
 	if h.sts.Ops() != "GetSessionToken" || h.sts.Calls[0].Signer != "AKIAQQQQQQQQQQQQQQQQ" {
-		t.Errorf("new key not used: %+v", h.sts.Calls)
+		t.Fatalf("due: new key not used: %+v", h.sts.Calls)
+	}
+	// The entry it made is found under the new key's name.
+	h.sts.Reset()
+	if _, err := h.b.Credentials(ctx, "plain"); err != nil || h.sts.Ops() != "" {
+		t.Fatalf("after: %v, calls %s", err, h.sts.Ops())
+	}
+}
+
+// silentKeys is a keyring that stops answering for access keys (as a
+// Secret Service whose peer hangs, after the store's deadline) once off
+// is set; other items (the cache) still work.
+type silentKeys struct {
+	keyring.Keyring
+	off   atomic.Bool
+	reads atomic.Int32
+}
+
+func (k *silentKeys) Get(key string) (keyring.Item, error) {
+	if k.off.Load() && strings.Contains(key, string(keystore.KindAccessKey)) {
+		k.reads.Add(1)
+		return keyring.Item{}, keystore.ErrNotAnswering
+	}
+	return k.Keyring.Get(key)
+}
+
+// TestRoleRenewedWithoutTheKeyring: renewing a role from a cached MFA
+// session needs nothing from the keyring: with the keyring not answering
+// for the long-lived key, the role is renewed, and the key is not asked
+// for; a call that needs the key says the keyring is not answering.
+func TestRoleRenewedWithoutTheKeyring(t *testing.T) {
+	t.Parallel()
+	ring := &silentKeys{Keyring: keyring.NewArrayKeyring(nil)}
+	keys := keystore.New(ring)
+	if err := keys.PutAccessKey("base", keystore.AccessKey{AccessKeyID: "AKIABBBBBBBBBBBBBBBB", SecretAccessKey: strings.Repeat("s", 40)}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	sts := &fakests.STS{Now: func() time.Time { return now }, ARN: "arn:aws:iam::123456789012:user/alice"}
+	b, err := newServed(t, parse(t, testConfig), Options{Keys: keys, Codes: &fakests.Codes{},
+		NewSTS: func(string, profile.Endpoint) (STS, error) { return sts, nil }, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := b.Credentials(ctx, "prod"); err != nil {
+		t.Fatal(err)
+	}
+	ring.off.Store(true)
+	now = now.Add(46 * time.Minute) // the role is due, the 8 h MFA session is not
+	sts.Reset()
+	if _, err := b.Fetch(ctx, "prod", FetchOptions{Renew: true}); err != nil {
+		t.Fatalf("renewing the role with the keyring silent: %v", err)
+	}
+	if sts.Ops() != "AssumeRole" || ring.reads.Load() != 0 {
+		t.Fatalf("calls %s, %d reads of the access key; want one AssumeRole and none", sts.Ops(), ring.reads.Load())
+	}
+	now = now.Add(8 * time.Hour) // now the MFA session is spent too
+	if _, err := b.Fetch(ctx, "prod", FetchOptions{}); !errors.Is(err, keystore.ErrNotAnswering) {
+		t.Fatalf("a new MFA session with the keyring silent: %v", err)
 	}
 }
 

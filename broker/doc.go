@@ -4,7 +4,9 @@
 // # The chain
 //
 // Fetch walks the chain: the source profile's long-lived key from the
-// keystore, GetSessionToken (with a TOTP code when the chain has an MFA
+// keystore (its secret read only when a call is signed with it: a role
+// renewed from a cached MFA session reads nothing from the keyring, so it
+// is renewed while the keyring does not answer), GetSessionToken (with a TOTP code when the chain has an MFA
 // device: from a stored seed, or a code a human gave), then AssumeRole for
 // each step with the credentials of the one before. A refused MFA code is
 // never retried, and the SDK's own retries are off for a call that carries

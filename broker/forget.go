@@ -35,6 +35,7 @@ func (b *Broker) forgetFrom(chain *profile.RoleChain, err error) {
 // source_profile chain goes through it (after its key or seed changed, or
 // was removed). It returns how many cached entries it dropped.
 func (b *Broker) Forget(r *profile.Resolver, name string) (int, error) {
+	b.keyIDs.Delete(name) // its key is read again
 	names := []string{name + "/session", name + "/mfa-session", roleCacheName(name)}
 	for _, other := range r.Config.Names() {
 		chain, err := r.Resolve(other)

@@ -20,26 +20,31 @@ import (
 // each session has a name of its own, and a trust policy may ask for it
 // (StringLike sts:RoleSessionName "${aws:username}-*"). The user name is
 // asked once per key while the broker runs.
-func (b *Broker) defaultSessionName(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, key cache.Credentials) (string, error) {
-	user, err := b.keyUser(ctx, client, chain, ep, key)
+func (b *Broker) defaultSessionName(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, keyID string, key func() (cache.Credentials, error)) (string, error) {
+	user, err := b.keyUser(ctx, client, chain, ep, keyID, key)
 	if err != nil {
 		return "", err
 	}
 	return sessionNameFor(user, b.now().Unix()), nil
 }
 
-// keyUser is the IAM user name of key, from memory or GetCallerIdentity.
-func (b *Broker) keyUser(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, key cache.Credentials) (string, error) {
-	if u, ok := b.keyUsers.Load(key.AccessKeyID); ok {
+// keyUser is the IAM user name of the key keyID (read by key), from
+// memory or GetCallerIdentity.
+func (b *Broker) keyUser(ctx context.Context, client STS, chain *profile.RoleChain, ep profile.Endpoint, keyID string, key func() (cache.Credentials, error)) (string, error) {
+	if u, ok := b.keyUsers.Load(keyID); ok {
 		return u.(string), nil
 	}
-	v, err, _ := b.flights.Do("caller-identity|"+fingerprint(key.AccessKeyID), func() (any, error) {
-		out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, signWith(key))
+	v, err, _ := b.flights.Do("caller-identity|"+fingerprint(keyID), func() (any, error) {
+		signer, err := key()
+		if err != nil {
+			return "", err
+		}
+		out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, signWith(signer))
 		if err != nil {
 			return "", classify(err, "GetCallerIdentity", "", chain.Source, ep, false, false)
 		}
 		u := userNameOf(aws.ToString(out.Arn))
-		b.keyUsers.Store(key.AccessKeyID, u)
+		b.keyUsers.Store(keyID, u)
 		return u, nil
 	})
 	if err != nil {
