@@ -259,11 +259,13 @@ func endpointURL(v string) (isURL, safe bool) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return false, false
 	}
-	return true, u.Scheme == "https" || loopbackHost(u.Hostname())
+	return true, u.Scheme == "https" || LoopbackHost(u.Hostname())
 }
 
-// loopbackHost: localhost, 127.0.0.0/8 or ::1.
-func loopbackHost(h string) bool {
+// LoopbackHost reports whether the host name h (no port, no brackets) is
+// this machine's loopback: localhost, 127.0.0.0/8 or ::1 (IPv4-mapped
+// too).
+func LoopbackHost(h string) bool {
 	if strings.EqualFold(h, "localhost") {
 		return true
 	}

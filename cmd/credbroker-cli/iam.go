@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,14 +89,6 @@ func (k *ownKey) iamClient() (*iam.Client, profile.Endpoint, error) {
 	}
 	client, err := newIAMClient(k.chain.Region, ep)
 	return client, ep, err
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // describeIAMEndpoint names ep for messages.

@@ -175,7 +175,7 @@ func (a *app) consoleSite(chain *profile.RoleChain) (federation, console string,
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
 			return "", "", fmt.Errorf("%s=%q is not an http:// or https:// URL without a query", federationEndpointVar, v)
 		}
-		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		if u.Scheme == "http" && !profile.LoopbackHost(u.Hostname()) {
 			return "", "", fmt.Errorf("%s %s: plain http is accepted only on loopback: use https", federationEndpointVar, v)
 		}
 		return v, console, nil

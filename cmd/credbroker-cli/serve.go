@@ -89,7 +89,7 @@ func loopbackOnly(addr string) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:0", addr)
 	}
-	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+	if !profile.LoopbackHost(host) {
 		return fmt.Errorf("--listen %q: not a loopback address; credentials are served on 127.0.0.1 or [::1] only", addr)
 	}
 	return nil
@@ -182,7 +182,7 @@ func (g *ownerGate) connContext(ctx context.Context, c net.Conn) context.Context
 
 func (g *ownerGate) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if host := requestHost(r.Host); host != "localhost" && !isLoopbackIP(host) {
+		if !profile.LoopbackHost(requestHost(r.Host)) {
 			writeJSONError(w, http.StatusForbidden, "Forbidden", "the credentials endpoint answers requests addressed to a loopback address only")
 			return
 		}
@@ -226,11 +226,6 @@ func requestHost(hostport string) string {
 		host = hostport // no port
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-}
-
-func isLoopbackIP(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // writeJSONError answers with the error shape the SDKs read from these
