@@ -20,7 +20,11 @@
 //     with no daemon running, parked in shells at a gate and released at
 //     once. They autostart one daemon and STS should see one
 //     GetSessionToken and one AssumeRole. The same herd again on a warm
-//     daemon shows what the process starts alone cost.
+//     daemon shows what the process starts alone cost. The cold herd runs
+//     twice: on the file keyring (the default, whose passphrase the daemon
+//     stretches with Argon2id once at unlock) and on the kernel's keyctl
+//     keyring (no passphrase), whose items it names with the run's pid
+//     and removes at the end.
 //
 // # What it never does
 //

@@ -104,6 +104,21 @@ func newSite(dir, stsURL, passphrase string) (*site, error) {
 	return s, nil
 }
 
+// setEnv sets (or, with "", removes) a variable of the site's
+// environment.
+func (s *site) setEnv(k, v string) {
+	env := s.env[:0]
+	for _, kv := range s.env {
+		if !strings.HasPrefix(kv, k+"=") {
+			env = append(env, kv)
+		}
+	}
+	if v != "" {
+		env = append(env, k+"="+v)
+	}
+	s.env = env
+}
+
 func (s *site) writeConfig(text string) error {
 	return os.WriteFile(filepath.Join(s.dir, "credbroker.conf"), []byte(text), 0o600)
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -312,47 +311,9 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	mfaKey, err := stspeer.CreateIAMUser(moto.URL, "bench-mfa")
+	hr, err := coldHerd(bin, b, herdNames{base: "base", prod: "prod", user: "bench-mfa"}, moto.URL, proxy, o.herd, sec, &clean)
 	if err != nil {
 		return err
-	}
-	sec.add(mfaKey.Secret)
-	seedBytes := make([]byte, 20)
-	_, _ = rand.Read(seedBytes)
-	seed := base32.StdEncoding.EncodeToString(seedBytes)
-	sec.add(seed)
-	if err := b.writeConfig("[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/bench-mfa\n\n" +
-		"[profile prod]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = base\n"); err != nil {
-		return err
-	}
-	if _, err := b.run(bin, sec, mfaKey.ID+"\n"+mfaKey.Secret+"\n", "add", "base"); err != nil {
-		return err
-	}
-	if _, err := b.run(bin, sec, seed+"\n", "totp", "add", "base"); err != nil {
-		return err
-	}
-	if err := waitHealthy(b.socket, 0); err == nil {
-		return errors.New("a daemon already answers on the herd's socket")
-	}
-	// The herd autostarts a daemon; stop it whatever happens next.
-	herdClient := daemonClient(b.socket, 1)
-	clean.add(func() {
-		if st, err := getStatus(herdClient); err == nil {
-			stopPID(st.PID)
-		}
-		herdClient.CloseIdleConnections()
-	})
-	proxy.Take()
-	hr, err := herd(bin, b, "prod", o.herd, sec)
-	if err != nil {
-		return err
-	}
-	hr.sts = proxy.Take()
-	if st, err := getStatus(herdClient); err == nil {
-		hr.daemonPID = st.PID
-		if m, err := procStatus(st.PID, "VmRSS", "VmHWM"); err == nil {
-			hr.rss, hr.hwm = m["VmRSS"], m["VmHWM"]
-		}
 	}
 	reportHerd(hr)
 	step(fmt.Sprintf("the same herd again, warm (daemon running, credentials cached): what %d process starts cost here", o.herd))
@@ -369,7 +330,17 @@ func run(o options) error {
 	}
 	reportWarmHerd(floorHerd)
 
-	reportTargets(ser, loads, hr, warm, floorHerd)
+	// The same cold herd on the kernel keyring, whose items need no
+	// passphrase: no Argon2id stretch at the daemon's unlock.
+	step(fmt.Sprintf("the cold herd again on the keyctl keyring (no passphrase to stretch): %d credential-process, no daemon", o.herd))
+	keyctlHerd, err := keyctlColdHerd(bin, filepath.Join(tmp, "c"), moto.URL, proxy, o.herd, sec, &clean)
+	if err != nil {
+		fmt.Printf("  not measured: %v\n", err)
+	} else {
+		reportHerd(keyctlHerd)
+	}
+
+	reportTargets(ser, loads, hr, warm, floorHerd, keyctlHerd, err == nil)
 	reportOthers()
 	return nil
 }

@@ -76,7 +76,7 @@ func reportWarmHerd(h herdResult) {
 	}
 }
 
-func reportTargets(ser []*series, loads []loadResult, h, warm, floorHerd herdResult) {
+func reportTargets(ser []*series, loads []loadResult, h, warm, floorHerd, keyctlHerd herdResult, keyctlMeasured bool) {
 	step("summary against the targets")
 	floor, cb := summarize(ser[0].wall), summarize(ser[1].wall)
 	ratio := float64(cb.P50) / float64(floor.P50)
@@ -90,6 +90,13 @@ func reportTargets(ser []*series, loads []loadResult, h, warm, floorHerd herdRes
 	fmt.Printf("  3. herd of %d: %d valid, GetSessionToken %d, AssumeRole %d, %d daemon(s), wall %s from the release to the last exit (warm: %s; the floor's herd: %s): ratio %.2f, target <= %.1f: %s\n",
 		h.n, h.valid, getSession, assume, h.daemons, h.wall.Round(time.Millisecond), warm.wall.Round(time.Millisecond), floorHerd.wall.Round(time.Millisecond),
 		herdRatio, herdRatioTarget, verdict(herdRatio <= herdRatioTarget && getSession == 1 && assume == 1 && h.valid == h.n))
+	if keyctlMeasured {
+		k := keyctlHerd
+		ratio := float64(k.wall) / float64(floorHerd.wall)
+		fmt.Printf("     the same herd on keyctl (no passphrase stretch): %d valid, GetSessionToken %d, AssumeRole %d, %d daemon(s), wall %s: ratio %.2f, target <= %.1f: %s\n",
+			k.valid, k.sts["GetSessionToken"], k.sts["AssumeRole"], k.daemons, k.wall.Round(time.Millisecond), ratio, herdRatioTarget,
+			verdict(ratio <= herdRatioTarget && k.sts["GetSessionToken"] == 1 && k.sts["AssumeRole"] == 1 && k.valid == k.n))
+	}
 }
 
 // herdRatioTarget: a cold herd (no daemon, nothing cached) finishes within
