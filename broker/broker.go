@@ -81,18 +81,12 @@ type Broker struct {
 	// keyUsers holds the IAM user name of each long-lived key (access
 	// key id -> name) that named a role session (defaultSessionName).
 	keyUsers sync.Map
-	// keyIDs holds the access key id stored for each source profile
-	// (profile -> id; an id is no secret): it names the cache entries made
-	// from the key, so a fetch that finds them (a role renewed from a
-	// cached MFA session) reads nothing from the keyring, and works while
-	// the keyring does not answer. Forget drops a profile's.
+	// keyIDs holds the access key id last read for each source profile
+	// (profile -> id; an id is no secret): while the keyring does not
+	// answer, it still names the cache entries made from the key, so that
+	// what they serve goes on (sourceKey). Forget drops a profile's.
 	keyIDs sync.Map
 }
-
-// errKeyChanged: the key stored for a source profile is not the one whose
-// id named the cache entries of this walk (it was replaced by another
-// process); the walk starts over with the new one.
-var errKeyChanged = errors.New("the stored access key changed during the fetch")
 
 // New builds a Broker from opts.
 func New(opts Options) (*Broker, error) {
@@ -187,9 +181,6 @@ type Result struct {
 // cache entry (with when it was issued, for refresh scheduling).
 func (b *Broker) Fetch(ctx context.Context, chain *profile.RoleChain, opts FetchOptions) (Result, error) {
 	e, err := b.walk(ctx, chain, opts)
-	if errors.Is(err, errKeyChanged) {
-		e, err = b.walk(ctx, chain, opts) // with the new key's id
-	}
 	if errors.Is(err, ErrExpiredToken) && opts.MFACode == "" {
 		// Cached temporary credentials were revoked or expired early (a
 		// changed clock, a revoked session): forget what signed the call
@@ -228,8 +219,8 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 		}
 		policies[i] = doc
 	}
-	// The long-lived key: its id names the cache entries; its secret is
-	// read from the keyring only when a call is signed with it.
+	// The long-lived key: its id names the cache entries; source gives
+	// the key to sign a call with.
 	keyID, source, err := b.sourceKey(chain)
 	if err != nil {
 		return cache.Entry{}, err
@@ -303,40 +294,28 @@ func (b *Broker) walk(ctx context.Context, chain *profile.RoleChain, opts FetchO
 }
 
 // sourceKey returns the id of the long-lived key of chain's source
-// profile and a func that reads the key itself, once. The id comes from
-// memory when a walk read it before (keyIDs), else from the keyring now.
-// The func fails with errKeyChanged when the key stored is no longer the
-// one with that id.
+// profile and a func that returns the key itself. The key is read from
+// the keyring on every walk (a changed or removed key is seen at once);
+// when the keyring does not answer, the id kept from an earlier walk
+// still names the cache entries, so what they serve (a role renewed from a
+// cached MFA session) goes on, and only a call signed with the key itself
+// fails, saying the keyring is not answering.
 func (b *Broker) sourceKey(chain *profile.RoleChain) (string, func() (cache.Credentials, error), error) {
-	read := sync.OnceValues(func() (cache.Credentials, error) {
-		key, err := b.keys.AccessKey(chain.Source)
-		if errors.Is(err, keystore.ErrNotFound) {
-			b.keyIDs.Delete(chain.Source)
-			return cache.Credentials{}, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
-		}
-		if err != nil {
-			return cache.Credentials{}, fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
-		}
+	key, err := b.keys.AccessKey(chain.Source)
+	switch {
+	case err == nil:
 		b.keyIDs.Store(chain.Source, key.AccessKeyID)
-		return cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}, nil
-	})
-	var keyID string
-	if id, ok := b.keyIDs.Load(chain.Source); ok {
-		keyID = id.(string)
-	} else {
-		key, err := read()
-		if err != nil {
-			return "", nil, err
-		}
-		keyID = key.AccessKeyID
+		creds := cache.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
+		return key.AccessKeyID, func() (cache.Credentials, error) { return creds, nil }, nil
+	case errors.Is(err, keystore.ErrNotFound):
+		b.keyIDs.Delete(chain.Source)
+		return "", nil, &NoAccessKeyError{Profile: chain.Profile, Source: chain.Source}
 	}
-	return keyID, func() (cache.Credentials, error) {
-		key, err := read()
-		if err == nil && key.AccessKeyID != keyID {
-			return cache.Credentials{}, errKeyChanged
-		}
-		return key, err
-	}, nil
+	err = fmt.Errorf("profile %s: read access key of %s: %w", chain.Profile, chain.Source, err)
+	if id, ok := b.keyIDs.Load(chain.Source); ok && errors.Is(err, keystore.ErrNotAnswering) {
+		return id.(string), func() (cache.Credentials, error) { return cache.Credentials{}, err }, nil
+	}
+	return "", nil, err
 }
 
 // step returns the cached entry name/fp, or fetches it. One fetch per

@@ -4,9 +4,10 @@
 // # The chain
 //
 // Fetch walks the chain: the source profile's long-lived key from the
-// keystore (its secret read only when a call is signed with it: a role
-// renewed from a cached MFA session reads nothing from the keyring, so it
-// is renewed while the keyring does not answer), GetSessionToken (with a TOTP code when the chain has an MFA
+// keystore (read on every walk; when the keyring does not answer, the key
+// id of an earlier walk still names the cached steps, so a role is renewed
+// from a cached MFA session and only a call signed with the key itself
+// fails), GetSessionToken (with a TOTP code when the chain has an MFA
 // device: from a stored seed, or a code a human gave), then AssumeRole for
 // each step with the credentials of the one before. A refused MFA code is
 // never retried, and the SDK's own retries are off for a call that carries

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -72,27 +74,42 @@ type resolution struct {
 	// daemon's own).
 	from *callerConfig
 	// policies are the chain's session_policy files as they were when it
-	// was resolved; an edit of one makes a new served state (its key
-	// names them), so a narrowed policy applies at the next request, not
-	// at the next refresh (the broker's cache names the policy's text).
+	// was resolved. An edit of one is seen at the next request: the
+	// chain is resolved again, and when the text changed, its served
+	// state is a new one (its key names the text, as the broker's cache
+	// does), so a narrowed policy applies at once, not at the next
+	// refresh.
 	policies policyStamps
 }
 
-// policyStamps are the session_policy files of a chain and their stamps.
-// They are looked at on every request that uses them (a stat each, about
-// a microsecond): an edit applies to the next request.
+// policyStamps are the session_policy files of a chain, their stamps and
+// a fingerprint of their text. The stamps are looked at on every request
+// that uses them (a stat each, about a microsecond); a file is read again
+// only when its stamp changed.
 type policyStamps struct {
 	paths  []string
 	stamps []fileStamp
+	text   string // fingerprint of the files' text (or of why one could not be read)
 }
 
 func stampPolicies(chain *profile.RoleChain) policyStamps {
 	var p policyStamps
+	var parts []string
 	for _, st := range chain.Steps {
-		if st.SessionPolicy != "" {
-			p.paths = append(p.paths, st.SessionPolicy)
-			p.stamps = append(p.stamps, stampOf(st.SessionPolicy))
+		if st.SessionPolicy == "" {
+			continue
 		}
+		p.paths = append(p.paths, st.SessionPolicy)
+		p.stamps = append(p.stamps, stampOf(st.SessionPolicy))
+		doc, err := broker.ReadSessionPolicy(st.SessionPolicy, st.Profile)
+		if err != nil {
+			doc = "unreadable: " + err.Error() // the fetch says what is wrong
+		}
+		parts = append(parts, doc)
+	}
+	if len(parts) > 0 {
+		sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+		p.text = hex.EncodeToString(sum[:16])
 	}
 	return p
 }
@@ -107,13 +124,14 @@ func (p policyStamps) current() bool {
 	return true
 }
 
-// String names the stamps for a served state's key.
+// String names the policies' text for a served state's key: the same
+// text written again (a touch, a tool that rewrites the file) is the same
+// state.
 func (p policyStamps) String() string {
-	var b strings.Builder
-	for _, st := range p.stamps {
-		fmt.Fprintf(&b, "|%t,%d,%d", st.missing, st.size, st.mtime.UnixNano())
+	if p.text == "" {
+		return ""
 	}
-	return b.String()
+	return "|policies:" + p.text
 }
 
 func newCallers(owner uint32) *callers {
@@ -179,7 +197,7 @@ func (c *callers) config(files [2]string, now time.Time) *callerConfig {
 // with the daemon's config and the caller's region otherwise. A request
 // without caller settings (an older client) is resolved with the daemon's
 // own config and no environment.
-func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, error) {
+func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (res resolution, err error) {
 	// The same settings resolve apart for the daemon's own user and for
 	// others (whose endpoints are the daemon's): never one from the other.
 	// The name is part of the key: requests with a body (mfa, clear) name
@@ -189,15 +207,24 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 		who = "owner|"
 	}
 	key := who + name + "|" + q.Encode()
+	// A served state whose session policy changed is dropped (after the
+	// lock: a state's lock is never taken inside it).
+	var replaced string
+	defer func() {
+		if replaced != "" && replaced != res.key {
+			d.dropState(replaced)
+		}
+	}()
 	d.callers.mu.Lock()
 	defer d.callers.mu.Unlock()
 	// A resolution made with the caller's config files holds while they
 	// are unchanged.
 	now := time.Now()
-	if res, ok := d.callers.resolutions[key]; ok && (res.from == nil || d.callers.config(res.from.files, now) == res.from) {
-		if res.policies.current() {
-			return res, nil
+	if old, ok := d.callers.resolutions[key]; ok && (old.from == nil || d.callers.config(old.from.files, now) == old.from) {
+		if old.policies.current() {
+			return old, nil
 		}
+		replaced = old.key
 	}
 	// Loaded under the lock: a reload stores its snapshot before it
 	// clears the resolutions (resetAll), so none made from the old
@@ -239,7 +266,7 @@ func (d *Daemon) resolve(pi *peerInfo, q url.Values, name string) (resolution, e
 	}
 	r.Stored = d.storedProfiles
 	chain, err := r.Resolve(name)
-	res := resolution{chain: chain, err: err, from: from}
+	res = resolution{chain: chain, err: err, from: from}
 	if err == nil {
 		res.policies = stampPolicies(chain)
 		res.key = name + "|" + broker.ChainID(chain) + res.policies.String()

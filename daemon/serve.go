@@ -133,6 +133,19 @@ func (d *Daemon) state(res resolution) *profileState {
 	return s
 }
 
+// dropState forgets the served state key (its chain's session policy
+// changed: nothing may be served from it again) and stops its refreshes.
+func (d *Daemon) dropState(key string) {
+	v, ok := d.states.LoadAndDelete(key)
+	if !ok {
+		return
+	}
+	s := v.(*profileState)
+	s.mu.Lock()
+	s.stopTimer()
+	s.mu.Unlock()
+}
+
 // rendered is res as credential_process JSON: the body kept with what is
 // served when res is it, else rendered now.
 func (s *profileState) rendered(res broker.Result) []byte {
