@@ -79,13 +79,20 @@ func coldHerd(bin string, s *site, names herdNames, motoURL string, proxy *stspe
 // keyctlColdHerd runs the cold herd with CREDBROKER_KEYRING=keyctl. The
 // kernel's user keyring is the user's, not the bench's: every name it
 // stores there carries this run's tag, and the items are removed at the
-// end.
+// end (exactly those: the run's profiles and its device's used step).
 func keyctlColdHerd(bin, dir, motoURL string, proxy *stspeer.Proxy, n int, sec *secrets, clean *cleanup) (herdResult, error) {
 	keys, err := keystore.Open(keystore.Config{Backend: "keyctl"})
 	if err != nil {
 		return herdResult{}, fmt.Errorf("the keyctl keyring cannot be opened here: %w", err)
 	}
-	tag := fmt.Sprintf("bench%d", os.Getpid())
+	tag := fmt.Sprintf("bench%d-", os.Getpid())
+	names := herdNames{base: tag + "base", prod: tag + "prod", user: "bench-keyctl",
+		device: "arn:aws:iam::123456789012:mfa/" + tag + "device"}
+	ours := func(it keystore.Item) bool {
+		// The profiles' items (their key, seed and sessions) and the
+		// device's used step: nothing else of the user's keyring.
+		return strings.HasPrefix(it.Name, tag) || (it.Kind == keystore.KindState && strings.HasSuffix(it.Name, "/"+names.device))
+	}
 	s, err := newSite(dir, proxy.URL, "")
 	if err != nil {
 		return herdResult{}, err
@@ -100,12 +107,10 @@ func keyctlColdHerd(bin, dir, motoURL string, proxy *stspeer.Proxy, n int, sec *
 			return
 		}
 		for _, it := range items {
-			if strings.Contains(it.Name, tag) {
+			if ours(it) {
 				_ = keys.Delete(it.Kind, it.Name)
 			}
 		}
 	})
-	names := herdNames{base: tag + "-base", prod: tag + "-prod", user: "bench-keyctl"}
-	names.device = "arn:aws:iam::123456789012:mfa/" + tag
 	return coldHerd(bin, s, names, motoURL, proxy, n, sec, clean)
 }
