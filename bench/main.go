@@ -262,7 +262,7 @@ func run(o options) error {
 	ser := []*series{
 		{name: "floor (static Go, prints fixed JSON)", path: floor, argv: []string{floor, "credential-process", "--profile", profile}, env: a.env, check: validJSON},
 		{name: "credbroker credential-process (warm)", path: bin, argv: cpArgv, env: a.env, check: validJSON},
-		{name: "credbroker credential-process, no --profile (start+init+cobra, no request)", path: bin, argv: []string{bin, "credential-process"}, env: a.env,
+		{name: "credbroker credential-process, no --profile (runs the full CLI, no request)", path: bin, argv: []string{bin, "credential-process"}, env: a.env,
 			check: func(r spawned) bool { return r.status.ExitStatus() == 1 && len(r.out) == 0 }},
 	}
 	for _, p := range o.compare {
