@@ -36,10 +36,12 @@ type idToken struct {
 	Issuer   string          `json:"iss"`
 	Subject  string          `json:"sub"`
 	Audience json.RawMessage `json:"aud"` // a string or an array
-	Expires  int64           `json:"exp"`
+	// Expires and NotBefore are NumericDates (RFC 7519 2): seconds,
+	// which may have a fraction.
+	Expires float64 `json:"exp"`
 	// NotBefore is the optional nbf claim (RFC 7519 4.1.5): before it the
 	// token is not to be accepted.
-	NotBefore int64 `json:"nbf"`
+	NotBefore float64 `json:"nbf"`
 }
 
 func (t *idToken) audiences() []string {
@@ -94,11 +96,11 @@ func (c *call) verifyIDToken(jwt string) (*idToken, *OIDCProvider, string, *apiE
 	if !verified {
 		return nil, nil, "", newError("InvalidIdentityToken", "Couldn't verify the signature of the web identity token with the keys of %s", p.URL)
 	}
-	if now := c.now.Unix(); tok.Expires <= now {
-		return nil, nil, "", newError("ExpiredTokenException", "Token expired: current date/time %d must be before the expiration date/time %d", now, tok.Expires)
+	if now := c.now.Unix(); tok.Expires <= float64(now) {
+		return nil, nil, "", newError("ExpiredTokenException", "Token expired: current date/time %d must be before the expiration date/time %d", now, int64(tok.Expires))
 	}
-	if now := c.now.Unix(); tok.NotBefore > now {
-		return nil, nil, "", newError("InvalidIdentityToken", "Token not yet valid: current date/time %d must be on or after the not-before date/time %d", now, tok.NotBefore)
+	if now := c.now.Unix(); tok.NotBefore > float64(now) {
+		return nil, nil, "", newError("InvalidIdentityToken", "Token not yet valid: current date/time %d must be on or after the not-before date/time %d", now, int64(tok.NotBefore))
 	}
 	if tok.Subject == "" {
 		return nil, nil, "", newError("InvalidIdentityToken", "The ID Token provided has no sub claim")

@@ -77,6 +77,9 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 	if r.Arn != "arn:aws:sts::222222222222:assumed-role/CI/build-42" || r.Subject != "repo:credbroker/credbroker:ref:refs/heads/main" || r.Audience != clientID || r.Provider != "token.example.com" {
 		t.Fatalf("AssumeRoleWithWebIdentity: %+v", r)
 	}
+	// NumericDates may have a fraction (RFC 7519 2), and an nbf passed
+	// is no obstacle.
+	w.ok(call(jwt(t, oidcKey, claims(func(c map[string]any) { c["exp"] = float64(now) + 300.25; c["nbf"] = float64(now) - 0.5 }))), nil)
 	if got := w.whoami(r.creds()); got.Arn != r.Arn {
 		t.Errorf("the session is %s", got.Arn)
 	}
@@ -88,6 +91,7 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 	}{
 		{"another key signed it", jwt(t, other, claims(nil)), http.StatusBadRequest, "InvalidIdentityToken", "Couldn't verify the signature"},
 		{"expired", jwt(t, oidcKey, claims(func(c map[string]any) { c["exp"] = now - 1 })), http.StatusBadRequest, "ExpiredTokenException", "Token expired: current date/time"},
+		{"expired, a NumericDate with a fraction", jwt(t, oidcKey, claims(func(c map[string]any) { c["exp"] = float64(now) - 0.5 })), http.StatusBadRequest, "ExpiredTokenException", "Token expired: current date/time"},
 		{"not valid yet (nbf)", jwt(t, oidcKey, claims(func(c map[string]any) { c["nbf"] = now + 600 })), http.StatusBadRequest, "InvalidIdentityToken", "Token not yet valid: current date/time"},
 		{"another audience", jwt(t, oidcKey, claims(func(c map[string]any) { c["aud"] = "someone-else" })), http.StatusBadRequest, "InvalidIdentityToken", "Incorrect token audience"},
 		{"an issuer nobody registered", jwt(t, oidcKey, claims(func(c map[string]any) { c["iss"] = "https://evil.example.com" })), http.StatusBadRequest, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://evil.example.com"},
