@@ -92,7 +92,8 @@ func newRootCmd(a *app) *cobra.Command {
 		Short: "Temporary AWS credentials from keys kept in the OS keyring",
 		Long: `credbroker keeps long-lived IAM access keys (and, if you choose, the seed of a
 virtual MFA device) in the OS keyring, and hands temporary STS credentials to
-every AWS SDK and the AWS CLI through credential_process:
+every AWS SDK and the AWS CLI through credential_process (credbroker configure
+prod adds it to ~/.aws/config):
 
   [profile prod]
   credential_process = credbroker credential-process --profile prod
@@ -118,7 +119,7 @@ $CREDBROKER_FILE_PASSPHRASE or asks for the passphrase on the terminal.`,
 	root.AddCommand(newServeCmd(a))
 	root.AddCommand(newWhoamiCmd(a), newDecodeCmd(a), newClearCmd(a))
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "say on stderr what is called where: daemon socket, STS endpoint and action, chain steps (never a secret; or CREDBROKER_DEBUG=1)")
-	root.AddCommand(newRotateCmd(a), newLoginCmd(a))
+	root.AddCommand(newRotateCmd(a), newLoginCmd(a), newConfigureCmd(a))
 	return root
 }
 
