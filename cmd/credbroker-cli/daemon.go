@@ -33,7 +33,8 @@ func newDaemonCmd(a *app) *cobra.Command {
 from memory over a Unix socket ($CREDBROKER_SOCKET, default
 $XDG_RUNTIME_DIR/credbroker/broker.sock; /run/credbroker/broker.sock with
 --system), refreshes credentials ahead of expiry, and keeps serving still-valid
-ones while STS is in trouble. credential-process starts it on demand, so you
+ones while STS is in trouble. Its config file is $CREDBROKER_CONFIG, default
+~/.config/credbroker/config (/etc/credbroker/config with --system). credential-process starts it on demand, so you
 rarely run it yourself; credbroker service install runs it as a service.
 
 Who may fetch which profile is set by [access NAME] sections in the config
@@ -51,7 +52,21 @@ and refusal is appended to the audit log ([daemon] audit_log, default
 	return c
 }
 
+// systemGetenv is getenv for the system service: its config file is
+// /etc/credbroker/config unless CREDBROKER_CONFIG names another.
+func systemGetenv(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if v := getenv(k); v != "" || k != "CREDBROKER_CONFIG" {
+			return v
+		}
+		return install.SystemConfig
+	}
+}
+
 func (a *app) runDaemon(ctx context.Context, system bool) error {
+	if system {
+		a.getenv, a.cfg = systemGetenv(a.getenv), nil
+	}
 	if err := a.takePassphraseHandoff(); err != nil {
 		return err
 	}

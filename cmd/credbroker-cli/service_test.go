@@ -134,3 +134,22 @@ func TestUnitMatchesDaemon(t *testing.T) {
 		t.Errorf("unit socket %s, daemon socket %s", install.SystemSocket, wire.SystemSocket)
 	}
 }
+
+// TestSystemDaemonConfig: the system daemon reads /etc/credbroker/config
+// unless CREDBROKER_CONFIG names another file, as the contract says.
+func TestSystemDaemonConfig(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"HOME": "/home/alice"}
+	a := &app{getenv: systemGetenv(func(k string) string { return env[k] })}
+	if got := a.configPath(); got != install.SystemConfig {
+		t.Errorf("system daemon's config = %s, want %s", got, install.SystemConfig)
+	}
+	env["CREDBROKER_CONFIG"] = "/srv/credbroker.conf"
+	if got := a.configPath(); got != "/srv/credbroker.conf" {
+		t.Errorf("with CREDBROKER_CONFIG: %s", got)
+	}
+	user := &app{getenv: func(k string) string { return map[string]string{"HOME": "/home/alice"}[k] }}
+	if got := user.configPath(); got != "/home/alice/.config/credbroker/config" {
+		t.Errorf("user daemon's config = %s", got)
+	}
+}
