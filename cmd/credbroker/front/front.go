@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) i
 // for, or an answer to make sense of.
 func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(string) string) (code int, done bool) {
 	profile, ok := credentialProcessProfile(args)
-	if !ok || getenv("CREDBROKER_DEBUG") != "" {
+	if debug, err := strconv.ParseBool(getenv("CREDBROKER_DEBUG")); !ok || (err == nil && debug) {
 		return 0, false // credbroker-cli traces what it calls (--debug)
 	}
 	c, autostart := wire.ClientFor(getenv)

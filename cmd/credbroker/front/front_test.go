@@ -104,6 +104,19 @@ func TestFastCredentialProcess(t *testing.T) {
 			t.Errorf("%s: code %d done %v stdout %q stderr %q", tc.profile, code, done, stdout.String(), stderr.String())
 		}
 	}
+	// CREDBROKER_DEBUG: a true value leaves it to the full client, which
+	// traces; a false one ("0", "false") is no trace: the fast path.
+	for debug, fast := range map[string]bool{"1": false, "true": false, "0": true, "false": true} {
+		withDebug := func(k string) string {
+			if k == "CREDBROKER_DEBUG" {
+				return debug
+			}
+			return env(k)
+		}
+		if _, done := fastCredentialProcess([]string{"credential-process", "--profile", "ok"}, io.Discard, io.Discard, withDebug); done != fast {
+			t.Errorf("CREDBROKER_DEBUG=%s: fast path %v, want %v", debug, done, fast)
+		}
+	}
 	// No daemon: the full client takes over (to start one).
 	noDaemon := func(k string) string {
 		if k == "CREDBROKER_SOCKET" {
