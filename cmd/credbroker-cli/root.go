@@ -100,7 +100,9 @@ prod adds it to ~/.aws/config):
 
 Profiles live in $CREDBROKER_CONFIG (default ~/.config/credbroker/config),
 written like ~/.aws/config: role_arn, source_profile, mfa_serial, external_id,
-role_session_name, duration_seconds, region, endpoint_url.
+role_session_name, duration_seconds, region, endpoint_url, include_profile,
+mfa_process, source_identity, session_policy, policy_arns, use_fips_endpoint,
+use_dualstack_endpoint, services, ca_bundle, ignore_configured_endpoint_urls.
 
 The keyring backend is $CREDBROKER_KEYRING (file, secret-service, keyctl, pass,
 kwallet, keychain, wincred); the file backend uses $CREDBROKER_FILE_DIR and
