@@ -11,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/credbroker/credbroker/internal/stspeer"
-	"github.com/credbroker/credbroker/keystore"
 )
 
 // herdNames names what a cold herd's installation makes: the source
@@ -77,22 +75,17 @@ func coldHerd(bin string, s *site, names herdNames, motoURL string, proxy *stspe
 }
 
 // keyctlColdHerd runs the cold herd with CREDBROKER_KEYRING=keyctl. The
-// kernel's user keyring is the user's, not the bench's: every name it
-// stores there carries this run's tag, and the items are removed at the
-// end (exactly those: the run's profiles and its device's used step).
+// kernel's user keyring is the user's, not the bench's: the profiles it
+// stores there carry this run's tag, and credbroker itself removes them at
+// the end (remove: the key and seed, and the sessions made from them; mfa
+// reset: the device's used step).
 func keyctlColdHerd(bin, dir, motoURL string, proxy *stspeer.Proxy, n int, sec *secrets, clean *cleanup) (herdResult, error) {
-	keys, err := keystore.Open(keystore.Config{Backend: "keyctl"})
-	if err != nil {
-		return herdResult{}, fmt.Errorf("the keyctl keyring cannot be opened here: %w", err)
+	if _, err := os.Stat("/proc/keys"); err != nil {
+		return herdResult{}, errors.New("this kernel has no keyrings (/proc/keys)")
 	}
 	tag := fmt.Sprintf("bench%d-", os.Getpid())
 	names := herdNames{base: tag + "base", prod: tag + "prod", user: "bench-keyctl",
 		device: "arn:aws:iam::123456789012:mfa/" + tag + "device"}
-	ours := func(it keystore.Item) bool {
-		// The profiles' items (their key, seed and sessions) and the
-		// device's used step: nothing else of the user's keyring.
-		return strings.HasPrefix(it.Name, tag) || (it.Kind == keystore.KindState && strings.HasSuffix(it.Name, "/"+names.device))
-	}
 	s, err := newSite(dir, proxy.URL, "")
 	if err != nil {
 		return herdResult{}, err
@@ -101,14 +94,10 @@ func keyctlColdHerd(bin, dir, motoURL string, proxy *stspeer.Proxy, n int, sec *
 	s.setEnv("CREDBROKER_FILE_DIR", "")
 	s.setEnv("CREDBROKER_FILE_PASSPHRASE", "")
 	clean.add(func() {
-		items, err := keys.List()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: the keyctl items of this run (named %s) were not removed: %v\n", tag, err)
-			return
-		}
-		for _, it := range items {
-			if ours(it) {
-				_ = keys.Delete(it.Kind, it.Name)
+		s.setEnv("CREDBROKER_NO_AUTOSTART", "1") // the cleanup starts no daemon
+		for _, args := range [][]string{{"remove", names.base, "--yes"}, {"mfa", "reset", names.base}} {
+			if _, err := s.run(bin, sec, "", args...); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: cleaning the keyctl keyring: %v\n", err)
 			}
 		}
 	})

@@ -23,8 +23,8 @@
 //     daemon shows what the process starts alone cost. The cold herd runs
 //     twice: on the file keyring (the default, whose passphrase the daemon
 //     stretches with Argon2id once at unlock) and on the kernel's keyctl
-//     keyring (no passphrase), whose items it names with the run's pid
-//     and removes at the end.
+//     keyring (no passphrase), whose profiles it names with the run's pid
+//     and removes at the end with credbroker remove and mfa reset.
 //
 // # What it never does
 //
