@@ -74,6 +74,16 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+// TestSectionHeaderComment: a comment after a section header, which
+// botocore accepts (its header ends at the last ]), is one here too.
+func TestSectionHeaderComment(t *testing.T) {
+	t.Parallel()
+	cfg := parse(t, "[profile dev]   ; the dev account\nregion = us-east-1\n[default] # mine\n")
+	if got := strings.Join(cfg.Names(), ","); got != "default,dev" || cfg.Profiles["dev"].Region != "us-east-1" {
+		t.Fatalf("profiles %s, dev %+v", got, cfg.Profiles["dev"])
+	}
+}
+
 func TestParseConfigErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -84,6 +94,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"no key before a colon", "[profile a]\n: x\n", ":2: a line starts with : and has no key"},
 		{"outside section", "region = us-east-1\n", ":1: \"region = us-east-1\" is outside any section"},
 		{"unclosed header", "[profile a\n", ":1: section header"},
+		{"text after a header", "[profile a] b\n", `:1: section header "[profile a] b" has "b" after its closing ]`},
 		{"bare section", "[prod]\nregion = us-east-1\n", ":1: section [prod] is not a profile: write [profile prod]"},
 		{"duplicate section", "[profile a]\n[profile a]\n", ":2: section [profile a] is already defined at line 1"},
 		{"default twice", "[default]\n[profile default]\n", ":2: profile default is already defined at line 1"},

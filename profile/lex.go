@@ -58,10 +58,17 @@ func lex(path string, r io.Reader, yield func(entry) error) error {
 			continue
 		}
 		if trimmed[0] == '[' {
-			if !strings.HasSuffix(trimmed, "]") {
+			// As botocore's configparser: the header ends at the last ],
+			// which a comment may follow ("[profile dev]  ; the dev
+			// account").
+			end := strings.LastIndexByte(trimmed, ']')
+			if end < 0 {
 				return fail("section header %q has no closing ]", trimmed)
 			}
-			section = strings.Join(strings.Fields(trimmed[1:len(trimmed)-1]), " ")
+			if rest := strings.TrimSpace(trimmed[end+1:]); rest != "" && rest[0] != '#' && rest[0] != ';' {
+				return fail("section header %q has %q after its closing ]", trimmed, clip(rest))
+			}
+			section = strings.Join(strings.Fields(trimmed[1:end]), " ")
 			if section == "" {
 				return fail("empty section header []")
 			}
