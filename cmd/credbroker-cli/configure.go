@@ -225,6 +225,9 @@ func setCredentialProcess(text, path, name, command string, force bool) (string,
 	case existing >= 0:
 		lines[existing] = line
 	case header >= 0:
+		if !strings.HasSuffix(lines[header], "\n") {
+			lines[header] += newline // the file ended with the header
+		}
 		lines = append(lines[:header+1], append([]string{line}, lines[header+1:]...)...)
 	default:
 		if n := len(lines); n > 0 {
