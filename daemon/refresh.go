@@ -89,8 +89,8 @@ func (d *Daemon) record(s *profileState, res broker.Result, err error, gen uint6
 // schedule arranges a refresh-ahead of s in delay, if s is still in use.
 // Called with s.mu held.
 func (s *profileState) schedule(d *Daemon, delay time.Duration) {
-	if d.stopped.Load() {
-		return // a refresh that finished after shutdown began
+	if d.stopped.Load() || s.dropped.Load() {
+		return // a refresh that finished after shutdown began, or after s was replaced
 	}
 	s.timer = time.AfterFunc(max(delay, 0), func() { d.scheduled(s) })
 }

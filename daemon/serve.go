@@ -26,6 +26,9 @@ type profileState struct {
 	served   atomic.Pointer[broker.Result]
 	body     atomic.Pointer[[]byte]
 	lastUsed atomic.Int64 // unix nanoseconds
+	// dropped: the state was replaced (dropState); a refresh of it that
+	// finishes later schedules no other.
+	dropped atomic.Bool
 
 	mu       sync.Mutex
 	lastErr  error
@@ -141,6 +144,7 @@ func (d *Daemon) dropState(key string) {
 		return
 	}
 	s := v.(*profileState)
+	s.dropped.Store(true)
 	s.mu.Lock()
 	s.stopTimer()
 	s.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/credbroker/credbroker/broker"
+	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/peercred"
 	"github.com/credbroker/credbroker/profile"
@@ -178,5 +179,34 @@ func TestWaitNotesOnlyToClientsThatReadThem(t *testing.T) {
 	notes(wt)
 	if rec.Code != wire.StatusWaiting {
 		t.Fatalf("status %d after a wait note, want %d", rec.Code, wire.StatusWaiting)
+	}
+}
+
+// TestDroppedStateSchedulesNothing: a state replaced (its session policy
+// changed) while its refresh ran schedules no refresh-ahead when that
+// refresh finishes; a live one does.
+func TestDroppedStateSchedulesNothing(t *testing.T) {
+	t.Parallel()
+	h := newDaemonHarness(t, "")
+	now := time.Now()
+	res := broker.Result{Entry: cache.Entry{Credentials: cache.Credentials{AccessKeyID: "ASIAX", Expires: now.Add(time.Hour)}, Issued: now}}
+	live, gone := &profileState{key: "live", name: "prod"}, &profileState{key: "gone", name: "prod"}
+	h.d.states.Store(live.key, live)
+	h.d.states.Store(gone.key, gone)
+	h.d.dropState(gone.key)
+	for _, s := range []*profileState{live, gone} {
+		h.d.record(s, res, nil, h.d.gen.Load())
+	}
+	live.mu.Lock()
+	scheduled := live.timer != nil
+	live.stopTimer()
+	live.mu.Unlock()
+	gone.mu.Lock()
+	defer gone.mu.Unlock()
+	if !scheduled || gone.timer != nil {
+		t.Fatalf("refresh-ahead scheduled: live %v, dropped %v; want true, false", scheduled, gone.timer != nil)
+	}
+	if _, ok := h.d.states.Load(gone.key); ok {
+		t.Fatal("the dropped state is still served")
 	}
 }
