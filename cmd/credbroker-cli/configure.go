@@ -28,7 +28,9 @@ func newConfigureCmd(a *app) *cobra.Command {
   credential_process = credbroker credential-process --profile PROFILE
 
 to its section of the AWS config file ($AWS_CONFIG_FILE, else ~/.aws/config),
-making the section (and the file) when there is none. Everything else in the
+making the section (and the file) when there is none, with the profile's
+region from credbroker's config when the section has no region of its own
+(the SDKs read it from the AWS config). Everything else in the
 file is kept as it is; the file is replaced in one step (a reader sees the old
 or the new one), keeps its mode, and a symlink to it stays a symlink.
 
@@ -59,6 +61,15 @@ func (a *app) configure(name string, force bool) error {
 	if err := a.knownProfile(name); err != nil {
 		return err
 	}
+	// The SDKs take the region from the AWS config, not from credbroker's:
+	// the profile's region goes with credential_process when the section
+	// has none.
+	region := ""
+	if own, err := a.ownConfig(); err == nil {
+		if p := own.Profiles[name]; p != nil {
+			region = p.Region
+		}
+	}
 	path := wire.AWSConfigPath(a.getenv)
 	if path == "" {
 		return errors.New("no AWS config file to write: set HOME or AWS_CONFIG_FILE")
@@ -75,7 +86,7 @@ func (a *app) configure(name string, force bool) error {
 	if err != nil {
 		return err
 	}
-	updated, changed, err := setCredentialProcess(old, path, name, command, force)
+	updated, changed, withRegion, err := setCredentialProcess(old, path, name, command, region, force)
 	if err != nil {
 		return err
 	}
@@ -86,7 +97,11 @@ func (a *app) configure(name string, force bool) error {
 	if err := writeFileAtomic(path, []byte(updated), mode); err != nil {
 		return fmt.Errorf("write %s: %w; it was left as it was", path, err)
 	}
-	fmt.Fprintf(a.stdout, "Added to [%s] in %s:\n  credential_process = %s\nTry: aws sts get-caller-identity --profile %s\n", sectionName(name), path, command, name)
+	fmt.Fprintf(a.stdout, "Added to [%s] in %s:\n  credential_process = %s\n", sectionName(name), path, command)
+	if withRegion {
+		fmt.Fprintf(a.stdout, "  region = %s\n", region)
+	}
+	fmt.Fprintf(a.stdout, "Try: aws sts get-caller-identity --profile %s\n", name)
 	return nil
 }
 
@@ -171,15 +186,17 @@ var (
 )
 
 // setCredentialProcess returns text with credential_process = command in
-// name's section, and whether that changed anything. A section with other
-// credentials the SDKs would use first is an error naming the line.
-func setCredentialProcess(text, path, name, command string, force bool) (string, bool, error) {
+// name's section (and region = region when region is set and the section
+// has none), whether that changed anything, and whether the region line
+// was added. A section with other credentials the SDKs would use first is
+// an error naming the line.
+func setCredentialProcess(text, path, name, command, region string, force bool) (updated string, changed, withRegion bool, err error) {
 	lines := strings.SplitAfter(text, "\n")
 	if len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
 	header, existing := -1, -1
-	in := false
+	in, hasRegion := false, false
 	for i, l := range lines {
 		if m := sectionLine.FindStringSubmatch(strings.TrimRight(l, "\r\n")); m != nil {
 			fields := strings.Fields(m[1])
@@ -201,17 +218,19 @@ func setCredentialProcess(text, path, name, command string, force bool) (string,
 		at := fmt.Sprintf("%s:%d: profile %s", path, i+1, name)
 		switch {
 		case key == "aws_access_key_id" || key == "aws_secret_access_key" || key == "aws_session_token":
-			return "", false, fmt.Errorf("%s has a static key (%s): the SDKs would use it and never run credential_process; store the key with credbroker add %s, delete those lines, then run this again", at, key, name)
+			return "", false, false, fmt.Errorf("%s has a static key (%s): the SDKs would use it and never run credential_process; store the key with credbroker add %s, delete those lines, then run this again", at, key, name)
 		case key == "role_arn":
-			return "", false, &profile.SelfReferenceError{Profile: name, File: path, Line: i + 1}
+			return "", false, false, &profile.SelfReferenceError{Profile: name, File: path, Line: i + 1}
 		case key == "credential_source" || key == "web_identity_token_file" || strings.HasPrefix(key, "sso_"):
-			return "", false, fmt.Errorf("%s gets credentials from %s, which the AWS CLI uses before credential_process; use another profile name for credbroker's", at, key)
+			return "", false, false, fmt.Errorf("%s gets credentials from %s, which the AWS CLI uses before credential_process; use another profile name for credbroker's", at, key)
+		case key == "region":
+			hasRegion = true
 		case key == "credential_process":
 			if m[2] == command {
-				return text, false, nil
+				return text, false, false, nil
 			}
 			if !force {
-				return "", false, fmt.Errorf("%s already has credential_process = %s; run with --force to replace it", at, m[2])
+				return "", false, false, fmt.Errorf("%s already has credential_process = %s; run with --force to replace it", at, m[2])
 			}
 			existing = i
 		}
@@ -221,6 +240,9 @@ func setCredentialProcess(text, path, name, command string, force bool) (string,
 		newline = "\r\n"
 	}
 	line := "credential_process = " + command + newline
+	if withRegion = region != "" && !hasRegion; withRegion {
+		line += "region = " + region + newline
+	}
 	switch {
 	case existing >= 0:
 		lines[existing] = line
@@ -238,7 +260,7 @@ func setCredentialProcess(text, path, name, command string, force bool) (string,
 		}
 		lines = append(lines, "["+sectionName(name)+"]"+newline, line)
 	}
-	return strings.Join(lines, ""), true, nil
+	return strings.Join(lines, ""), true, withRegion, nil
 }
 
 // writeFileAtomic replaces path with data in one step (a temporary file in
