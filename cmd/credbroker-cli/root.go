@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -153,15 +152,12 @@ func exactProfile(c *cobra.Command, args []string) error {
 	return nil
 }
 
-// configPath is $CREDBROKER_CONFIG or the per-user default.
-// (as an absolute path: the daemon reads it for this caller).
-func (a *app) configPath() string {
-	if p := wire.ConfigPath(a.getenv); p != "" {
-		return p
-	}
-	abs, _ := filepath.Abs(filepath.Join(".config", "credbroker", "config"))
-	return abs
-}
+// configPath is $CREDBROKER_CONFIG or the per-user default (as an
+// absolute path: the daemon reads it for this caller); "" when neither
+// CREDBROKER_CONFIG nor HOME is set: then there is no config file (profiles
+// live in the keyring alone), never one found from the working directory,
+// which whoever owns that folder would choose.
+func (a *app) configPath() string { return wire.ConfigPath(a.getenv) }
 
 func (a *app) config() (*profile.Config, error) {
 	if a.cfg == nil {

@@ -152,4 +152,14 @@ func TestSystemDaemonConfig(t *testing.T) {
 	if got := user.configPath(); got != "/home/alice/.config/credbroker/config" {
 		t.Errorf("user daemon's config = %s", got)
 	}
+	// Neither HOME nor CREDBROKER_CONFIG: no config file, never one
+	// looked for in the working directory.
+	homeless := &app{getenv: func(string) string { return "" }}
+	if got := homeless.configPath(); got != "" {
+		t.Errorf("without HOME: config %q, want none", got)
+	}
+	cfg, err := homeless.config()
+	if err != nil || len(cfg.Names()) != 0 {
+		t.Errorf("without HOME: %v profiles, %v", cfg, err)
+	}
 }
