@@ -27,10 +27,12 @@ func SayAfter(d time.Duration, w io.Writer, line string) (stop func() bool) {
 // said it waits for, and for how long from now ("credbroker: waiting 17 s
 // for the next MFA code of arn:aws:iam::123456789012:mfa/alice"), else
 // generic; after d, each new wait is said as the daemon reports it. As
-// with SayAfter, a w that is not a terminal hears nothing.
+// with SayAfter, a w that is not a terminal hears nothing: onWait is then
+// nil, so that a Client given it asks the daemon for no interim answers
+// nobody would read.
 func SayWaits(d time.Duration, w io.Writer, generic string) (onWait func(what string, wait time.Duration), stop func() bool) {
 	if !isTerminal(w) {
-		return func(string, time.Duration) {}, func() bool { return false }
+		return nil, func() bool { return false }
 	}
 	var (
 		mu         sync.Mutex

@@ -67,6 +67,10 @@ func TestSayAfterNotToAPipe(t *testing.T) {
 		if stop() {
 			t.Fatal("a pipe was told")
 		}
+		// Nor asks the daemon for the waits it would not say.
+		if onWait, stop := SayWaits(SlowAfter, w, "credbroker: waiting"); onWait != nil || stop() {
+			t.Fatal("SayWaits to a pipe hears waits")
+		}
 	})
 	w.Close()
 	if data, _ := io.ReadAll(r); len(data) != 0 {

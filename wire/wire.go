@@ -219,7 +219,7 @@ again:
 		return 0, nil, errors.New("the answer is not HTTP")
 	}
 	length := -1
-	interim := map[string]string{}
+	var interim map[string]string // an interim answer's headers
 	for {
 		h, err := r.ReadString('\n')
 		if err != nil {
@@ -230,11 +230,15 @@ again:
 			break
 		}
 		name, value, _ := strings.Cut(h, ":")
+		name = strings.ToLower(strings.TrimSpace(name))
 		if status < 200 {
-			interim[strings.ToLower(strings.TrimSpace(name))] = value
+			if interim == nil {
+				interim = map[string]string{}
+			}
+			interim[name] = value
 			continue
 		}
-		switch strings.ToLower(strings.TrimSpace(name)) {
+		switch name {
 		case "content-length":
 			if length, err = strconv.Atoi(strings.TrimSpace(value)); err != nil || length < 0 {
 				return 0, nil, errors.New("bad Content-Length in the answer")
