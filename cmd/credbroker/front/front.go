@@ -77,9 +77,9 @@ func fastCredentialProcess(args []string, stdout, stderr io.Writer, getenv func(
 	ctx, cancel := context.WithTimeout(context.Background(), fastTimeout)
 	defer cancel()
 	// A warm answer takes a millisecond; a cold one (STS, a daemon to
-	// start, a retry) may take seconds: past one, say so on stderr.
-	// Past a second, it says what the daemon waits for (the next MFA
-	// time step, a retry against STS), or that it is at work.
+	// start, a retry) may take seconds: past one, say on stderr what the
+	// daemon waits for (the next MFA time step, a retry against STS), or
+	// that it is at work.
 	onWait, stop := wire.SayWaits(wire.SlowAfter, stderr, "credbroker: waiting for credentials for profile "+profile+" (the daemon is starting or asking STS)...")
 	defer stop()
 	c.OnWait = onWait

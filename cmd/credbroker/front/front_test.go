@@ -32,6 +32,17 @@ func serve(t *testing.T, h http.Handler) string {
 	return socket
 }
 
+// socketEnv is an environment that names socket as CREDBROKER_SOCKET and
+// nothing else.
+func socketEnv(socket string) func(string) string {
+	return func(k string) string {
+		if k == "CREDBROKER_SOCKET" {
+			return socket
+		}
+		return ""
+	}
+}
+
 func TestCredentialProcessProfile(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -79,12 +90,7 @@ func TestFastCredentialProcess(t *testing.T) {
 			_, _ = io.WriteString(w, `<html>`)
 		}
 	}))
-	env := func(k string) string {
-		if k == "CREDBROKER_SOCKET" {
-			return socket
-		}
-		return ""
-	}
+	env := socketEnv(socket)
 	for _, tc := range []struct {
 		profile        string
 		code           int
@@ -118,12 +124,7 @@ func TestFastCredentialProcess(t *testing.T) {
 		}
 	}
 	// No daemon: the full client takes over (to start one).
-	noDaemon := func(k string) string {
-		if k == "CREDBROKER_SOCKET" {
-			return socket + ".missing"
-		}
-		return ""
-	}
+	noDaemon := socketEnv(socket + ".missing")
 	if _, done := fastCredentialProcess([]string{"credential-process", "--profile", "ok"}, io.Discard, io.Discard, noDaemon); done {
 		t.Error("answered without a daemon")
 	}
@@ -140,12 +141,7 @@ func TestFastPathHandlesEveryCode(t *testing.T) {
 			body, _ := json.Marshal(wire.ErrorBody{Code: code, Message: "m " + string(code), Hint: "h", MFASerial: "arn:aws:iam::1:mfa/x"})
 			_, _ = w.Write(body)
 		}))
-		env := func(k string) string {
-			if k == "CREDBROKER_SOCKET" {
-				return socket
-			}
-			return ""
-		}
+		env := socketEnv(socket)
 		var stdout, stderr bytes.Buffer
 		exit, done := fastCredentialProcess([]string{"credential-process", "--profile", "p"}, &stdout, &stderr, env)
 		switch {

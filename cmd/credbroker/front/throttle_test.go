@@ -41,12 +41,7 @@ func TestFastPathWaitsWhenThrottled(t *testing.T) {
 				body, _ := json.Marshal(wire.ErrorBody{Code: wire.CodeThrottled, Message: "uid 1 sends more than 20 requests a second to this daemon", Hint: "h", RetryAfterMS: tc.retryAfterMS})
 				_, _ = w.Write(body)
 			}))
-			env := func(k string) string {
-				if k == "CREDBROKER_SOCKET" {
-					return socket
-				}
-				return ""
-			}
+			env := socketEnv(socket)
 			var stdout, stderr bytes.Buffer
 			exit, done := fastCredentialProcess([]string{"credential-process", "--profile", "p"}, &stdout, &stderr, env)
 			if !done || exit != tc.exit || stdout.String() != tc.stdout || stderr.String() != tc.stderr || requests.Load() != tc.wantRequests {
