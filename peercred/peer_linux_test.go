@@ -186,8 +186,6 @@ func peerChild(t *testing.T, sock string) {
 	}
 }
 
-// copyExecutable copies the running test binary to path, mode 0755.
-
 func TestPeerExecutable(t *testing.T) {
 	t.Parallel()
 	self, err := os.Executable()

@@ -150,8 +150,6 @@ func impostor(t *testing.T, sock string) {
 	_ = srv.Close()
 }
 
-// copyExecutable copies the running test binary to path, mode 0755.
-
 func TestTrustServer(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
