@@ -105,9 +105,8 @@ func TestCallersGetTheirOwnEndpoints(t *testing.T) {
 // an endpoint is refused, and its region is its own.
 func TestAnotherUsersCallerNamesNoEndpoint(t *testing.T) {
 	t.Parallel()
-	h, eps, cfg := callerHarness(t, testConfig)
+	_, eps, cfg := callerHarness(t, testConfig) // its endpoints and config file; bob's daemon is h2
 	h2 := newDaemonHarness(t, "[access bob]\nusers = bob\nprofiles = plain\neffect = allow\n", func(s *setup) { s.newSTS = eps.at })
-	_ = h
 	bob := alice
 	bob.UID = 1001
 	q := url.Values{"profile": {"plain"}}
