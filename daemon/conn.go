@@ -155,11 +155,13 @@ func (a *admission) give(uid uint32) {
 // code and hint from the error table) and closes it, without reading the
 // request or waiting on a caller that does not read.
 func refuse(c net.Conn, err error) {
-	msg, hint, code := broker.Explain(err)
-	eb := wire.ErrorBody{Code: code, Message: msg, Hint: hint}
+	var eb wire.ErrorBody
 	var te *throttledError
 	if errors.As(err, &te) {
-		eb = throttledBody(te)
+		eb = throttledBody(te) // with when to ask again
+	} else {
+		msg, hint, code := broker.Explain(err)
+		eb = wire.ErrorBody{Code: code, Message: msg, Hint: hint}
 	}
 	body, _ := json.Marshal(eb)
 	status := broker.ClassOf(err).HTTPStatus
