@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/credbroker/credbroker/mfa"
 	"github.com/credbroker/credbroker/profile"
 )
 
@@ -58,14 +59,7 @@ func sleepForStep(ctx context.Context, d time.Duration) error {
 		device = "the MFA device"
 	}
 	ReportWait(ctx, Wait{What: "the next MFA code of " + device + " (AWS refuses a code used twice)", Until: time.Now().Add(d)})
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return mfa.SleepContext(ctx, d)
 }
 
 // budgetedSTS gives each call of an STS client a deadline of STSBudget

@@ -39,7 +39,7 @@ const maxWaitPeriods = 2
 type Generator struct {
 	Steps  StepStore                                        // required
 	Now    func() time.Time                                 // nil = time.Now
-	Sleep  func(ctx context.Context, d time.Duration) error // nil = timer + ctx
+	Sleep  func(ctx context.Context, d time.Duration) error // nil = SleepContext
 	Notify func(wait time.Duration)                         // nil = silent
 
 	mu      sync.Mutex
@@ -135,6 +135,13 @@ func (g *Generator) sleep(ctx context.Context, d time.Duration) error {
 	if g.Sleep != nil {
 		return g.Sleep(ctx, d)
 	}
+	return SleepContext(ctx, d)
+}
+
+// SleepContext sleeps for d, or until ctx is done (then it returns
+// ctx.Err()). It is what a Generator without a Sleep of its own does; a
+// Sleep that only adds to the wait (a report of it) can end by calling it.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
