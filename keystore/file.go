@@ -60,9 +60,6 @@ type fileBackend struct {
 	// (or there was none), so that a wrong passphrase is refused before it
 	// encrypts a new item the right one could not read.
 	verified bool
-	// migrateErr is why the last migration to Argon2id failed (it is tried
-	// again at the next Unlock); nil after a success.
-	migrateErr error
 
 	// beforeRename, when set by a test, runs between staging and rename.
 	beforeRename func() error
@@ -338,9 +335,10 @@ func (s *Store) verifyPassphrase() error {
 	}
 	if fb.params == nil {
 		// A failed migration leaves the keyring as it was (under the raw
-		// passphrase, which has just been proven): keep serving it, and
-		// try again at the next Unlock.
-		fb.migrateErr = s.stretch(judged)
+		// passphrase, which has just been proven): keep serving it. It is
+		// tried again when a passphrase is next verified (another
+		// passphrase given to Unlock, or the next process).
+		_ = s.stretch(judged)
 		if err := s.syncParams(); err != nil {
 			return err
 		}

@@ -168,7 +168,7 @@ func (s *Store) migrate(p *kdfParams) error {
 	if err := fb.rollForward(); err != nil {
 		return err
 	}
-	fb.params, fb.migrateErr = p, nil
+	fb.params = p
 	return s.reopen()
 }
 
