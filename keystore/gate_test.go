@@ -124,6 +124,34 @@ func TestUnlockHasLongerDeadline(t *testing.T) {
 			t.Fatalf("a call shorter than its deadline: %v", err)
 		}
 	})
+	// Unlock itself takes that deadline: it waits longer than
+	// DefaultCallTimeout for a call ahead of it (its deadline counts the
+	// wait for the slot too).
+	dir := t.TempDir()
+	if err := openFileStore(t, dir, testPassphrase).Put(KindSession, "prod", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		s, err := Open(Config{Backend: "file", FileDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		ahead := make(chan error)
+		go func() { ahead <- s.callWithin(time.Hour, func() error { <-release; return nil }) }()
+		synctest.Wait() // the call ahead holds the slot
+		go func() {
+			time.Sleep(DefaultCallTimeout + time.Second)
+			close(release)
+		}()
+		err = s.Unlock(testPassphrase)
+		if aerr := <-ahead; aerr != nil {
+			t.Error(aerr)
+		}
+		if err != nil {
+			t.Fatalf("Unlock behind a call of %s: %v", DefaultCallTimeout+time.Second, err)
+		}
+	})
 }
 
 // TestFilePassphrasePromptNotTimed: a human who takes longer than the
