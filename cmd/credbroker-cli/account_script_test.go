@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -32,11 +31,7 @@ import (
 // accountCmds are the script commands of the rotate, mfa enrol and login
 // scenarios, in every suite that has the daemon's commands (the moto and
 // the sandbox suites).
-func init() {
-	for name, f := range accountCmds {
-		daemonCmds[name] = f
-	}
-}
+func init() { addCmds(daemonCmds, accountCmds) }
 
 var accountCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"iam-auth-user":     cmdIAMAuthUser,
@@ -242,9 +237,6 @@ func cmdEnrolVsOathtool(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: enrol-vs-oathtool PROFILE USER")
 	}
-	if _, err := exec.LookPath("oathtool"); err != nil {
-		ts.Fatalf("oathtool not found: install the Debian package oathtool")
-	}
 	keys, err := keystore.Open(keystore.ConfigFromEnv(ts.Getenv))
 	ts.Check(err)
 	stored, err := keys.Get(keystore.KindTOTPSeed, args[0])
@@ -262,19 +254,12 @@ func cmdEnrolVsOathtool(ts *testscript.TestScript, neg bool, args []string) {
 	if serial == "" || code1 == "" || code2 == "" {
 		ts.Fatalf("no EnableMFADevice with a serial and two codes reached the peer")
 	}
-	oath := func(step int64) string {
-		// The seed goes to oathtool on stdin ("-"), not its command line.
-		cmd := exec.Command("oathtool", "--totp", "-b", "--now", "@"+strconv.FormatInt(step*30, 10), "-")
-		cmd.Stdin = strings.NewReader(secret + "\n")
-		out, err := cmd.Output()
-		ts.Check(err)
-		return strings.TrimSpace(string(out))
-	}
 	now := time.Now().Unix() / 30
+	codes := oathCodes(ts, secret, now-10, now)
 	found := int64(-1)
-	for st := now - 10; st < now && found < 0; st++ {
-		if oath(st) == code1 && oath(st+1) == code2 {
-			found = st
+	for i := 0; i+1 < len(codes) && found < 0; i++ {
+		if codes[i] == code1 && codes[i+1] == code2 {
+			found = now - 10 + int64(i)
 		}
 	}
 	if found < 0 {

@@ -177,13 +177,7 @@ func cmdAsNobody(ts *testscript.TestScript, neg bool, args []string) {
 	// nobody cannot reach the test's own folders: give it a copy of the
 	// programs in a folder it may enter.
 	dir := neighbourBin(ts, "credbroker", "credbroker-cli")
-	cmd := asuser.Command(context.Background(), asuser.Nobody, filepath.Join(dir, "credbroker"), args...)
-	cmd.Env = neighbourEnv(ts)
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
-	if err := cmd.Run(); (err != nil) != neg {
-		ts.Fatalf("as-nobody %s: %v", strings.Join(args, " "), err)
-	}
+	runNeighbour(ts, neg, "as-nobody "+strings.Join(args, " "), dir, asuser.Nobody, args)
 }
 
 // outage PROFILE: STS fails (503, then throttling) while a daemon serves

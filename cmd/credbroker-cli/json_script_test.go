@@ -15,7 +15,9 @@ import (
 
 // json is a command of the sandbox scenarios (testdata/sandbox: whoami,
 // decode, clear, completion, --output json, --debug).
-func init() { sandboxCmds["json"] = cmdJSON }
+func init() {
+	addCmds(sandboxCmds, map[string]func(*testscript.TestScript, bool, []string){"json": cmdJSON})
+}
 
 // json FILE PATH REGEXP: FILE (stdout, stderr, or a file of the script)
 // is exactly one JSON document, and the value at PATH (.key, [n], or

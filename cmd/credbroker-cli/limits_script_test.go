@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -33,7 +32,7 @@ import (
 )
 
 // The scenarios' commands join the moto suite's (TestScripts).
-func init() { maps.Copy(callerCmds, limitCmds) }
+func init() { addCmds(callerCmds, limitCmds) }
 
 var limitCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"hold-slots":      cmdHoldSlots,
@@ -213,12 +212,20 @@ func cmdAsUID(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(func() { os.RemoveAll(run) })
 	ts.Check(os.Chown(run, int(id.UID), int(id.GID)))
+	runNeighbour(ts, neg, "as-uid "+strings.Join(args, " "), dir, id, argv, "XDG_RUNTIME_DIR="+run)
+}
+
+// runNeighbour runs the credbroker in dir (neighbourBin's) with argv as
+// id, a caller the daemon did not start, with neighbourEnv and env; its
+// output is the command's, and it must fail when neg (what names the
+// command in the failure).
+func runNeighbour(ts *testscript.TestScript, neg bool, what, dir string, id asuser.Identity, argv []string, env ...string) {
 	cmd := asuser.Command(context.Background(), id, filepath.Join(dir, "credbroker"), argv...)
-	cmd.Env = append(neighbourEnv(ts), "XDG_RUNTIME_DIR="+run)
+	cmd.Env = append(neighbourEnv(ts), env...)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
 	if err := cmd.Run(); (err != nil) != neg {
-		ts.Fatalf("as-uid %s: %v", strings.Join(args, " "), err)
+		ts.Fatalf("%s: %v", what, err)
 	}
 }
 

@@ -18,8 +18,10 @@ import (
 )
 
 func init() {
-	sandboxCmds["mfa-seed-file"] = cmdMFASeedFile
-	sandboxCmds["expires-beyond"] = cmdExpiresBeyond
+	addCmds(sandboxCmds, map[string]func(*testscript.TestScript, bool, []string){
+		"mfa-seed-file":  cmdMFASeedFile,
+		"expires-beyond": cmdExpiresBeyond,
+	})
 }
 
 // mfa-seed-file USER VAR: USER's MFA seed in a file outside $WORK (which

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -162,6 +163,17 @@ func joinCmds(t *testing.T, sets ...map[string]func(*testscript.TestScript, bool
 		}
 	}
 	return cmds
+}
+
+// addCmds adds cmds, at init, to the set of the suites that run them; a
+// name already there is a mistake, as in joinCmds.
+func addCmds(set, cmds map[string]func(*testscript.TestScript, bool, []string)) {
+	for name, f := range cmds {
+		if set[name] != nil {
+			panic("script command " + name + " is registered twice")
+		}
+		set[name] = f
+	}
 }
 
 // setupScript gives a script its own home, config, file keyring (with a
@@ -423,18 +435,9 @@ func cmdTOTPVsOathtool(ts *testscript.TestScript, neg bool, args []string) {
 	if len(ours) != 6 {
 		ts.Fatalf("credbroker totp code printed %d characters, want a 6-digit code", len(ours))
 	}
-	step := int64(-1)
-	for st := before.Unix() / 30; st <= after.Unix()/30 && step < 0; st++ {
-		// The seed goes to oathtool on stdin ("-"), not its command line.
-		oath := exec.Command("oathtool", "--totp", "-b", "--now", "@"+strconv.FormatInt(st*30, 10), "-")
-		oath.Stdin = strings.NewReader(seed + "\n")
-		theirs, err := oath.Output()
-		ts.Check(err)
-		if strings.TrimSpace(string(theirs)) == ours {
-			step = st
-		}
-	}
-	if step < 0 {
+	i := slices.Index(oathCodes(ts, seed, before.Unix()/30, after.Unix()/30), ours)
+	step := before.Unix()/30 + int64(i)
+	if i < 0 {
 		ts.Fatalf("credbroker totp code gave a code that oathtool makes at no time step from %d to %d", before.Unix()/30, after.Unix()/30)
 	}
 	if s.totpSteps == nil {
@@ -458,6 +461,25 @@ func cmdTOTPVsOathtool(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("credbroker totp code gave the code of time step %d but recorded %d as the last used one", step, last)
 	}
 	ts.Logf("credbroker and oathtool agree on the code of step %d (waited for it: %v)", step, waited)
+}
+
+// oathCodes are the codes oathtool makes from seed at the time steps from
+// first to last, in order, from one run of it. The seed goes to oathtool on
+// stdin ("-"), not its command line.
+func oathCodes(ts *testscript.TestScript, seed string, first, last int64) []string {
+	if _, err := exec.LookPath("oathtool"); err != nil {
+		ts.Fatalf("oathtool not found: install the Debian package oathtool")
+	}
+	oath := exec.Command("oathtool", "--totp", "-b", "--now", "@"+strconv.FormatInt(first*30, 10),
+		"-w", strconv.FormatInt(last-first, 10), "-")
+	oath.Stdin = strings.NewReader(seed + "\n")
+	out, err := oath.Output()
+	ts.Check(err)
+	codes := strings.Fields(string(out))
+	if int64(len(codes)) != last-first+1 {
+		ts.Fatalf("oathtool gave %d codes for %d time steps", len(codes), last-first+1)
+	}
+	return codes
 }
 
 // totpWaitLine is what totp code says when it waits for a fresh step.

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -27,7 +26,7 @@ import (
 // The many-rounds TOTP race (totp_rounds.txtar), run with the offline
 // scenarios.
 func init() {
-	daemonCmds["totp-rounds"] = cmdTOTPRounds
+	addCmds(daemonCmds, map[string]func(*testscript.TestScript, bool, []string){"totp-rounds": cmdTOTPRounds})
 }
 
 // roundsGate parks a shell until the gate opens: it says it is ready on
@@ -235,17 +234,11 @@ func roundsHerd(ts *testscript.TestScript, exe string, env []string, names []str
 }
 
 // oathSteps maps the codes oathtool makes from seed at the time steps from
-// first to last to their steps. The seed goes to oathtool on stdin ("-").
+// first to last to their steps.
 func oathSteps(ts *testscript.TestScript, seed string, first, last int64) map[string]int64 {
-	oath := exec.Command("oathtool", "--totp", "-b", "--now", "@"+strconv.FormatInt(first*30, 10),
-		"-w", strconv.FormatInt(last-first, 10), "-")
-	oath.Stdin = strings.NewReader(seed + "\n")
-	out, err := oath.Output()
-	ts.Check(err)
 	steps := map[string]int64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for st := first; sc.Scan(); st++ {
-		steps[strings.TrimSpace(sc.Text())] = st
+	for i, code := range oathCodes(ts, seed, first, last) {
+		steps[code] = first + int64(i)
 	}
 	if int64(len(steps)) != last-first+1 {
 		ts.Fatalf("oathtool gave %d codes for %d time steps", len(steps), last-first+1)
