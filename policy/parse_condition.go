@@ -103,17 +103,11 @@ func (p *parser) conditionValue(op *operator, jv *jsonValue) (condValue, bool) {
 		} else {
 			v.pat = compilePattern(jv.str, flavourArn, false, vars)
 		}
-	case familyBool:
-		if vars && strings.Contains(jv.str, "${") {
+	case familyBool, familyNull:
+		if vars && strings.Contains(jv.str, "${") { // Bool only: Null takes no variables
 			v.pat = compilePattern(jv.str, flavourLiteral, true, true)
 			break
 		}
-		b, ok := parseBool(jv.str)
-		if !ok {
-			return bad(`"true" or "false"`)
-		}
-		v.b = b
-	case familyNull:
 		b, ok := parseBool(jv.str)
 		if !ok {
 			return bad(`"true" or "false"`)
