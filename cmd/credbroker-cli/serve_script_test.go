@@ -483,6 +483,9 @@ var jsClientOnce = sync.OnceValues(func() (string, error) {
 
 // js-sdk-setup: the JS SDK v3 client is installed; $JSCLIENT is its folder.
 func cmdJSSDKSetup(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: js-sdk-setup")
+	}
 	dir, err := jsClientOnce()
 	if err != nil {
 		ts.Fatalf("js-sdk-setup: %v", err)
