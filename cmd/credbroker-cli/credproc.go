@@ -39,11 +39,8 @@ On failure nothing is printed on stdout, one line on stderr says what is wrong
 and what to do, and the exit code is 1.`,
 		Args: cobraNoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if name == "" {
-				return usageError{c, "credential-process needs --profile PROFILE"}
-			}
-			if err := profile.ValidProfileName(name); err != nil {
-				return usageError{c, err.Error()}
+			if err := requiredProfile(c, "credential-process", name); err != nil {
+				return err
 			}
 			ctx, cancel := context.WithTimeout(c.Context(), credentialProcessTimeout)
 			defer cancel()
@@ -57,6 +54,18 @@ and what to do, and the exit code is 1.`,
 	}
 	c.Flags().StringVar(&name, "profile", "", "the profile to get credentials for")
 	return c
+}
+
+// requiredProfile checks the --profile a command cannot do without:
+// given, and a valid name. command names the command in the error.
+func requiredProfile(c *cobra.Command, command, name string) error {
+	if name == "" {
+		return usageError{c, command + " needs --profile PROFILE"}
+	}
+	if err := profile.ValidProfileName(name); err != nil {
+		return usageError{c, err.Error()}
+	}
+	return nil
 }
 
 func cobraNoArgs(c *cobra.Command, args []string) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/spf13/cobra"
 
-	"github.com/credbroker/credbroker/broker"
 	"github.com/credbroker/credbroker/cache"
 	"github.com/credbroker/credbroker/keystore"
 	"github.com/credbroker/credbroker/mfa"
@@ -140,6 +138,10 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 	if p := cfg.Profiles[name]; p != nil && p.File != "" {
 		where = p.File // the file that defines the profile (maybe ~/.aws/config)
 	}
+	if where == "" {
+		// Neither CREDBROKER_CONFIG nor HOME is set: no file is read.
+		where = "the config file CREDBROKER_CONFIG names (with neither it nor HOME set, none is read)"
+	}
 	fmt.Fprintf(a.stdout, "Put this line in [profile %s] of %s:\n", name, where)
 	fmt.Fprintf(a.stdout, "mfa_serial = %s\n", serial)
 	return nil
@@ -152,7 +154,7 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 // used for the device, under its lock, so that no process of this user
 // sends either code again.
 func (a *app) enrolCodes(ctx context.Context, keys *keystore.Store, serial string, seed mfa.Seed) (string, string, error) {
-	steps := broker.StepStore{Keys: keys, LockDir: filepath.Join(a.stateDir(), "locks")}
+	steps := a.stepStore(keys)
 	unlock, err := steps.LockDevice(ctx, serial)
 	if err != nil {
 		return "", "", err

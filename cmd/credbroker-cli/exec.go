@@ -161,3 +161,16 @@ func (a *app) profileRegion(name string) string {
 	}
 	return ""
 }
+
+// regionOrEnv is the region the profile sets, else this process's
+// AWS_REGION or AWS_DEFAULT_REGION, else "": the region serve imds
+// reports and the console opens in.
+func (a *app) regionOrEnv(name string) string {
+	if r := a.profileRegion(name); r != "" {
+		return r
+	}
+	if r := a.getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	return a.getenv("AWS_DEFAULT_REGION")
+}

@@ -161,13 +161,7 @@ func (a *app) consoleSite(chain *profile.RoleChain) (federation, console string,
 	}
 	// The console opens in the region the profile or the environment
 	// names; without one, in the console's own choice.
-	region := a.profileRegion(chain.Profile)
-	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if region == "" {
-			region = a.getenv(env)
-		}
-	}
-	if region != "" && known {
+	if region := a.regionOrEnv(chain.Profile); region != "" && known {
 		console += "console/home?region=" + url.QueryEscape(region)
 	}
 	if v := a.getenv(federationEndpointVar); v != "" {

@@ -69,11 +69,8 @@ func (f *serveFlags) register(c *cobra.Command) {
 }
 
 func (f *serveFlags) check(c *cobra.Command) error {
-	if f.profile == "" {
-		return usageError{c, c.CommandPath() + " needs --profile PROFILE"}
-	}
-	if err := profile.ValidProfileName(f.profile); err != nil {
-		return usageError{c, err.Error()}
+	if err := requiredProfile(c, c.CommandPath(), f.profile); err != nil {
+		return err
 	}
 	if err := loopbackOnly(f.listen); err != nil {
 		return usageError{c, err.Error()}
@@ -332,16 +329,4 @@ func (a *app) roleName(name string) string {
 		}
 	}
 	return name
-}
-
-// serveRegion is the region the profile sets, else the server's own
-// AWS_REGION or AWS_DEFAULT_REGION, else "".
-func (a *app) serveRegion(name string) string {
-	if r := a.profileRegion(name); r != "" {
-		return r
-	}
-	if r := a.getenv("AWS_REGION"); r != "" {
-		return r
-	}
-	return a.getenv("AWS_DEFAULT_REGION")
 }

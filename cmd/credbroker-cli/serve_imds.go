@@ -52,7 +52,7 @@ only. It runs until interrupted.`,
 			if err != nil {
 				return err
 			}
-			h := &imdsHandler{role: a.roleName(f.profile), region: a.serveRegion(f.profile), creds: a.daemonSource(f.profile),
+			h := &imdsHandler{role: a.roleName(f.profile), region: a.regionOrEnv(f.profile), creds: a.daemonSource(f.profile),
 				warn: quietRepeats(a.warn, time.Now), now: time.Now, rand: rand.Reader, started: time.Now(), tokens: map[string]time.Time{}}
 			e := startEndpoint(ln, h, newOwnerGate(a.warn), a.stderr)
 			// The SDKs append paths to the endpoint: botocore adds a

@@ -154,10 +154,16 @@ func (a *app) totpCode(ctx context.Context, keys *keystore.Store, device string,
 		return seed.Code(time.Now())
 	}
 	gen := &mfa.Generator{
-		Steps:  broker.StepStore{Keys: keys, LockDir: filepath.Join(a.stateDir(), "locks")},
+		Steps:  a.stepStore(keys),
 		Notify: a.sayStepWait,
 	}
 	return gen.Code(ctx, device, seed)
+}
+
+// stepStore is the record of the MFA time steps used, kept in keys and
+// locked per device in the folder this user's daemon locks them in.
+func (a *app) stepStore(keys *keystore.Store) broker.StepStore {
+	return broker.StepStore{Keys: keys, LockDir: filepath.Join(a.stateDir(), "locks")}
 }
 
 // daemonTOTPCode asks a running daemon of this user for a code of
