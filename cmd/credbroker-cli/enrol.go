@@ -60,7 +60,7 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 	previous, err := keys.Get(keystore.KindTOTPSeed, name)
 	switch {
 	case err == nil && !replace:
-		return &rotateError{fmt.Sprintf("profile %s already has a TOTP seed stored: nothing was changed", name),
+		return &hintedError{fmt.Sprintf("profile %s already has a TOTP seed stored: nothing was changed", name),
 			"to enrol a new device in its place, run: credbroker mfa enrol " + name + " --replace"}
 	case err != nil && !errors.Is(err, keystore.ErrNotFound):
 		return fmt.Errorf("profile %s: read TOTP seed: %w", name, err)
@@ -99,7 +99,7 @@ func (a *app) enrol(ctx context.Context, name, deviceName string, showQR, replac
 		if derr == nil {
 			return fmt.Errorf("profile %s: %s: %v; the new device %s was deleted again and nothing changed", name, what, cause, serial)
 		}
-		return &rotateError{fmt.Sprintf("profile %s: %s: %v; the new device %s is not enabled, and could not be deleted (%s)", name, what, cause, serial, iamFault(derr)),
+		return &hintedError{fmt.Sprintf("profile %s: %s: %v; the new device %s is not enabled, and could not be deleted (%s)", name, what, cause, serial, iamFault(derr)),
 			"delete it: aws iam delete-virtual-mfa-device --serial-number " + serial}
 	}
 	seed, err := mfa.ParseSeed(secret)

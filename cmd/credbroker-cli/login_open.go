@@ -20,6 +20,9 @@ import (
 // one-time address.
 const browserWait = 2 * time.Minute
 
+// printURLHint is what to do when the browser cannot be opened.
+const printURLHint = "print the URL instead: credbroker login PROFILE --stdout"
+
 // desktopOpener is the command that opens a URL in the desktop's browser.
 func desktopOpener() []string {
 	switch runtime.GOOS {
@@ -41,7 +44,7 @@ func (a *app) openInBrowser(ctx context.Context, signin string) error {
 	opener := desktopOpener()
 	path, err := exec.LookPath(opener[0])
 	if err != nil {
-		return &rotateError{fmt.Sprintf("no %s to open the browser with", opener[0]), "print the URL instead: credbroker login PROFILE --stdout"}
+		return &hintedError{fmt.Sprintf("no %s to open the browser with", opener[0]), printURLHint}
 	}
 	one, srv, err := serveOneTimeRedirect(signin)
 	if err != nil {
@@ -70,11 +73,11 @@ func (a *app) openInBrowser(ctx context.Context, signin string) error {
 			return nil
 		case err := <-exited:
 			if err != nil {
-				return &rotateError{fmt.Sprintf("%s failed: %v", opener[0], err), "print the URL instead: credbroker login PROFILE --stdout"}
+				return &hintedError{fmt.Sprintf("%s failed: %v", opener[0], err), printURLHint}
 			}
 			exited = nil // it handed the address on; wait for the browser
 		case <-timeout.C:
-			return &rotateError{fmt.Sprintf("the browser did not load the sign-in within %s", browserWait), "print the URL instead: credbroker login PROFILE --stdout"}
+			return &hintedError{fmt.Sprintf("the browser did not load the sign-in within %s", browserWait), printURLHint}
 		case <-ctx.Done():
 			return ctx.Err()
 		}

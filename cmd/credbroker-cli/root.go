@@ -141,6 +141,16 @@ func (e usageError) Error() string { return e.msg }
 // Hint points at the command's help.
 func (e usageError) Hint() string { return "run: " + e.cmd.CommandPath() + " --help" }
 
+// hintedError is a failure and what to do about it (its hint, "" for
+// nothing): a failed rotation or enrolment says what exists where and what
+// to run.
+type hintedError struct{ msg, hint string }
+
+func (e *hintedError) Error() string { return e.msg }
+
+// Hint is what to do.
+func (e *hintedError) Hint() string { return e.hint }
+
 // exactProfile accepts exactly one valid PROFILE argument.
 func exactProfile(c *cobra.Command, args []string) error {
 	if len(args) != 1 {

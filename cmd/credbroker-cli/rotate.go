@@ -47,14 +47,6 @@ two already, delete the one not stored first.`,
 	}
 }
 
-// rotateError is a failed rotation: what exists where, and what to run.
-type rotateError struct{ msg, hint string }
-
-func (e *rotateError) Error() string { return e.msg }
-
-// Hint is what to run.
-func (e *rotateError) Hint() string { return e.hint }
-
 func (a *app) rotate(ctx context.Context, name string) error {
 	k, err := a.ownKey(name, "rotate")
 	if err != nil {
@@ -99,9 +91,9 @@ func (a *app) rotate(ctx context.Context, name string) error {
 	undo := func(what string, cause error) error {
 		_, derr := client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(fresh.AccessKeyID)}, signedBy(signer))
 		if derr == nil {
-			return &rotateError{fmt.Sprintf("profile %s: %s: %v; the new key %s was deleted again, and the stored key %s is unchanged", name, what, cause, newID, oldID), ""}
+			return &hintedError{fmt.Sprintf("profile %s: %s: %v; the new key %s was deleted again, and the stored key %s is unchanged", name, what, cause, newID, oldID), ""}
 		}
-		return &rotateError{fmt.Sprintf("profile %s: %s: %v; the stored key %s is unchanged, but the new key %s of IAM user %s could not be deleted (%s)", name, what, cause, oldID, newID, user, iamFault(derr)),
+		return &hintedError{fmt.Sprintf("profile %s: %s: %v; the stored key %s is unchanged, but the new key %s of IAM user %s could not be deleted (%s)", name, what, cause, oldID, newID, user, iamFault(derr)),
 			"delete it: aws iam delete-access-key --user-name " + user + " --access-key-id " + fresh.AccessKeyID}
 	}
 	if err := fresh.Validate(); err != nil {
@@ -119,7 +111,7 @@ func (a *app) rotate(ctx context.Context, name string) error {
 	}
 	a.notifyDaemon(ctx, name)
 	if _, err := client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(old.AccessKeyID)}, signedBy(signer)); err != nil {
-		return &rotateError{fmt.Sprintf("profile %s: the new key %s was created, works and is stored, but the old key %s could not be deleted (DeleteAccessKey at %s: %s); it still works",
+		return &hintedError{fmt.Sprintf("profile %s: the new key %s was created, works and is stored, but the old key %s could not be deleted (DeleteAccessKey at %s: %s); it still works",
 			name, newID, oldID, describeIAMEndpoint(ep), iamFault(err)),
 			"delete it: aws iam delete-access-key --user-name " + user + " --access-key-id " + old.AccessKeyID}
 	}
@@ -133,19 +125,19 @@ func (a *app) rotate(ctx context.Context, name string) error {
 func (a *app) createFailed(ctx context.Context, client *iam.Client, signer cache.Credentials, name, user, stored string, ep profile.Endpoint, err error) error {
 	msg := fmt.Sprintf("profile %s: CreateAccessKey for IAM user %s at %s: %s; nothing changed", name, user, describeIAMEndpoint(ep), iamFault(err))
 	if iamCode(err) != "LimitExceeded" {
-		return &rotateError{msg, ""}
+		return &hintedError{msg, ""}
 	}
 	list, lerr := client.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)}, signedBy(signer))
 	if lerr != nil {
-		return &rotateError{msg + " (IAM users have at most two access keys)", "delete the key that is not stored (" + cache.LastFour(stored) + " is): aws iam list-access-keys --user-name " + user}
+		return &hintedError{msg + " (IAM users have at most two access keys)", "delete the key that is not stored (" + cache.LastFour(stored) + " is): aws iam list-access-keys --user-name " + user}
 	}
 	for _, k := range list.AccessKeyMetadata {
 		if id := aws.ToString(k.AccessKeyId); id != stored {
-			return &rotateError{msg + fmt.Sprintf(" (IAM users have at most two access keys; %s is not stored by credbroker)", cache.LastFour(id)),
+			return &hintedError{msg + fmt.Sprintf(" (IAM users have at most two access keys; %s is not stored by credbroker)", cache.LastFour(id)),
 				"if nothing else uses it, delete it: aws iam delete-access-key --user-name " + user + " --access-key-id " + id}
 		}
 	}
-	return &rotateError{msg, ""}
+	return &hintedError{msg, ""}
 }
 
 // waitForKey checks key with GetCallerIdentity until STS accepts it (a new
