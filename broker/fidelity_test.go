@@ -111,8 +111,8 @@ func TestSessionNameFor(t *testing.T) {
 		"not an arn":                                       "",
 		"arn:aws:sts::123456789012:federated-user/dev-bob": "dev-bob",
 	} {
-		if got := userNameOf(arn); got != want {
-			t.Errorf("userNameOf(%q) = %q, want %q", arn, got, want)
+		if got := callerNameOf(arn); got != want {
+			t.Errorf("callerNameOf(%q) = %q, want %q", arn, got, want)
 		}
 	}
 }
@@ -251,8 +251,8 @@ func TestSessionNameMeetsAUsernameCondition(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]policy.Decision{
-		sessionNameFor(userNameOf("arn:aws:iam::111111111111:user/alice"), 1764470000): policy.Allowed,
-		sessionNameFor("bob", 1764470000):                                              policy.ImplicitDeny,
+		sessionNameFor(callerNameOf("arn:aws:iam::111111111111:user/alice"), 1764470000): policy.Allowed,
+		sessionNameFor("bob", 1764470000):                                                policy.ImplicitDeny,
 	} {
 		res := policy.CanAssume(trust, policy.AssumeRoleRequest{Principal: alice, RoleARN: "arn:aws:iam::222222222222:role/Admin", RoleSessionName: name})
 		if res.Decision != want {

@@ -43,7 +43,7 @@ func (b *Broker) keyUser(ctx context.Context, client STS, chain *profile.RoleCha
 		if err != nil {
 			return "", classify(err, "GetCallerIdentity", "", chain.Source, ep, false, false)
 		}
-		u := userNameOf(aws.ToString(out.Arn))
+		u := callerNameOf(aws.ToString(out.Arn))
 		b.keyUsers.Store(keyID, u)
 		return u, nil
 	})
@@ -74,10 +74,10 @@ func sessionNameFor(user string, unix int64) string {
 	return user + suffix
 }
 
-// userNameOf is the name in an ARN's resource: alice in
+// callerNameOf is the name in an ARN's resource: alice in
 // arn:aws:iam::123456789012:user/division/alice, root for the root user
 // (whose key is used only when forced), "" when arn is not an ARN.
-func userNameOf(arn string) string {
+func callerNameOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" {
 		return ""
